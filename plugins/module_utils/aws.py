@@ -1,0 +1,81 @@
+# Copyright: eks_gitops.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one way this collection's modules build AWS clients and describe AWS errors.
+
+Clients come from amazon.aws's ``AnsibleAWSModule.client`` (so the standard connection
+options, environment variables and profiles apply) wrapped with
+``AWSRetry.jittered_backoff``. Calls made with ``aws_retry=True`` are retried with
+jittered exponential backoff on throttling and on transient server errors, including
+bare HTTP 5xx answers whose error code is only the status number. botocore's own
+(standard mode) retry loop is limited to two attempts per call, so the number of
+attempts of a call that keeps failing is bounded: ``retries * 2`` at most (AWSRetry's
+``retries`` counts attempts, not re-tries).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Tuple
+
+try:
+    import botocore.config
+    import botocore.exceptions
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# Error codes retried on top of the ones AWSRetry knows (Throttling, RequestLimitExceeded,
+# ServiceUnavailable, InternalFailure, InternalError, TooManyRequestsException, ...).
+RETRYABLE_ERROR_CODES: Tuple[str, ...] = (
+    "ThrottlingException",
+    "ThrottledException",
+    "SlowDown",
+    "ServiceUnavailableException",
+    "InternalServiceError",
+    "InternalServiceErrorException",
+    "ServerException",
+    "500",
+    "502",
+    "503",
+    "504",
+)
+
+DEFAULT_RETRIES = 7
+DEFAULT_DELAY = 1.0
+DEFAULT_MAX_DELAY = 16.0
+
+
+def retry_decorator(retries: int = DEFAULT_RETRIES, delay: float = DEFAULT_DELAY, max_delay: float = DEFAULT_MAX_DELAY) -> Callable:
+    """The retry policy of every AWS call in this collection."""
+    return AWSRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=list(RETRYABLE_ERROR_CODES))
+
+
+def botocore_config() -> Any:
+    """botocore settings for our clients: at most two attempts per call; AWSRetry does the rest."""
+    return botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 2})
+
+
+def aws_client(module: Any, service: str, retries: int = DEFAULT_RETRIES, delay: float = DEFAULT_DELAY, max_delay: float = DEFAULT_MAX_DELAY) -> Any:
+    """Return a retrying client for ``service`` built from the module's AWS connection options."""
+    return module.client(service, retry_decorator=retry_decorator(retries, delay, max_delay), config=botocore_config())
+
+
+def error_code(exception: BaseException) -> str:
+    """The AWS error code of a botocore exception (``AccessDeniedException``, ``503``, ...), or its class name."""
+    response = getattr(exception, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        if code:
+            return str(code)
+    return type(exception).__name__
+
+
+def error_summary(exception: BaseException) -> str:
+    """A one-line description of an AWS error, for per-item failure reports: ``Code: message``."""
+    response = getattr(exception, "response", None)
+    message = ""
+    if isinstance(response, dict):
+        message = str(response.get("Error", {}).get("Message") or "")
+    if not message:
+        message = str(exception)
+    return f"{error_code(exception)}: {message}"

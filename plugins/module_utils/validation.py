@@ -1,0 +1,102 @@
+# Copyright: eks_gitops.platform contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Input validation shared by the collection's modules.
+
+Every check is a plain function that returns ``None`` when the value is fine, or a short
+sentence saying what is wrong with it. Modules collect the problems of all their inputs
+in a :class:`ValidationErrors` under the name of the field (``secrets[3].name``) and
+fail once, before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, List, Optional
+
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+
+DNS1123_LABEL_MAX = 63
+DNS1123_SUBDOMAIN_MAX = 253
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_KMS_KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+_KMS_ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
+
+
+class ValidationErrors:
+    """Collects ``field: problem`` messages so that all bad input is reported at once."""
+
+    def __init__(self) -> None:
+        self._messages: List[str] = []
+
+    def add(self, field: str, problem: Optional[str]) -> None:
+        """Record ``problem`` for ``field``; a ``None`` problem is ignored."""
+        if problem:
+            self._messages.append(f"{field}: {problem}")
+
+    @property
+    def messages(self) -> List[str]:
+        return list(self._messages)
+
+    def __bool__(self) -> bool:
+        return bool(self._messages)
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def summary(self) -> str:
+        """One message for ``fail_json``: every problem, each naming its field."""
+        count = len(self._messages)
+        noun = "problem" if count == 1 else "problems"
+        return f"invalid input ({count} {noun}, nothing was changed): " + "; ".join(self._messages)
+
+
+def dns1123_label_problem(value: Any) -> Optional[str]:
+    """Check a Kubernetes name that must be a DNS-1123 label (namespaces, service accounts' namespaces)."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if len(value) > DNS1123_LABEL_MAX:
+        return f"must be at most {DNS1123_LABEL_MAX} characters, got {len(value)}"
+    if not _DNS1123_LABEL.match(value):
+        return f"{value!r} is not a valid DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)"
+    return None
+
+
+def dns1123_subdomain_problem(value: Any) -> Optional[str]:
+    """Check a Kubernetes name that must be a DNS-1123 subdomain (most object names, service accounts)."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if len(value) > DNS1123_SUBDOMAIN_MAX:
+        return f"must be at most {DNS1123_SUBDOMAIN_MAX} characters, got {len(value)}"
+    if not _DNS1123_SUBDOMAIN.match(value):
+        return f"{value!r} is not a valid DNS-1123 subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)"
+    return None
+
+
+def arn_problem(value: Any, service: Optional[str] = None, resource_type: Optional[str] = None) -> Optional[str]:
+    """Check an ARN, optionally of a given service and resource type (``arn:aws:lambda:...:function:x``)."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty ARN string"
+    details = parse_aws_arn(value)
+    if not details:
+        return f"{value!r} is not a valid ARN (expected arn:<partition>:<service>:<region>:<account>:<resource>)"
+    if service and details.get("service") != service:
+        return f"{value!r} is not an ARN of service {service!r}"
+    if resource_type and details.get("resource_type") != resource_type:
+        return f"{value!r} is not an ARN of a {service or ''} {resource_type!r} resource".replace("  ", " ")
+    return None
+
+
+def kms_key_id_problem(value: Any) -> Optional[str]:
+    """Check a KMS key reference: key id, multi-region key id, alias name, key ARN or alias ARN."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if _KMS_KEY_ID.match(value) or _KMS_ALIAS.match(value):
+        return None
+    details = parse_aws_arn(value)
+    if details and details.get("service") == "kms":
+        resource = details.get("resource") or ""
+        kind, _sep, name = resource.partition("/")
+        if (kind == "key" and _KMS_KEY_ID.match(name)) or (kind == "alias" and _KMS_ALIAS.match(resource)):
+            return None
+    return f"{value!r} is not a KMS key id, alias (alias/<name>), key ARN or alias ARN"

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import (
+    ValidationErrors,
+    arn_problem,
+    dns1123_label_problem,
+    dns1123_subdomain_problem,
+    kms_key_id_problem,
+)
+
+
+@pytest.mark.parametrize("value", ["a", "kube-system", "ns1", "a" * 63])
+def test_dns1123_label_accepts(value: str) -> None:
+    assert dns1123_label_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("", "non-empty"),
+        (None, "non-empty"),
+        ("Upper", "DNS-1123 label"),
+        ("-lead", "DNS-1123 label"),
+        ("trail-", "DNS-1123 label"),
+        ("has.dot", "DNS-1123 label"),
+        ("a" * 64, "at most 63"),
+    ],
+)
+def test_dns1123_label_rejects(value: object, fragment: str) -> None:
+    problem = dns1123_label_problem(value)
+    assert problem is not None
+    assert fragment in problem
+
+
+def test_dns1123_subdomain_accepts_dots_and_rejects_bad_labels() -> None:
+    assert dns1123_subdomain_problem("csi.secrets-store") is None
+    assert dns1123_subdomain_problem("a" * 254) is not None
+    assert "DNS-1123 subdomain" in (dns1123_subdomain_problem("a..b") or "")
+    assert "DNS-1123 subdomain" in (dns1123_subdomain_problem("under_score") or "")
+
+
+def test_arn_problem_checks_shape_service_and_resource_type() -> None:
+    lambda_arn = "arn:aws:lambda:eu-west-1:123456789012:function:rotate"
+    assert arn_problem(lambda_arn) is None
+    assert arn_problem(lambda_arn, service="lambda", resource_type="function") is None
+    assert "service 'iam'" in (arn_problem(lambda_arn, service="iam") or "")
+    assert "'layer'" in (arn_problem(lambda_arn, service="lambda", resource_type="layer") or "")
+    assert "not a valid ARN" in (arn_problem("rotate") or "")
+    assert "non-empty" in (arn_problem("") or "")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "mrk-1234abcd12ab34cd56ef1234567890ab",
+        "alias/platform/secrets",
+        "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:eu-west-1:123456789012:alias/platform",
+        "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+    ],
+)
+def test_kms_key_id_accepts(value: str) -> None:
+    assert kms_key_id_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "not-a-key", "alias/", "alias/has space", "arn:aws:kms:eu-west-1:123456789012:key/nope", "arn:aws:s3:::bucket", 42],
+)
+def test_kms_key_id_rejects(value: object) -> None:
+    assert kms_key_id_problem(value) is not None
+
+
+def test_validation_errors_collects_every_problem_with_its_field() -> None:
+    errors = ValidationErrors()
+    assert not errors
+    errors.add("secrets[0].name", None)
+    assert not errors
+    errors.add("secrets[0].name", "must be a non-empty string")
+    errors.add("secrets[2].recovery_window_days", "must be between 7 and 30, got 3")
+    assert errors
+    assert len(errors) == 2
+    summary = errors.summary()
+    assert summary.startswith("invalid input (2 problems, nothing was changed): ")
+    assert "secrets[0].name: must be a non-empty string" in summary
+    assert "secrets[2].recovery_window_days: must be between 7 and 30, got 3" in summary
