@@ -67,7 +67,7 @@ constraints: ## Re-resolve requirements-dev.txt and re-pin constraints.txt
 
 # --- The test ladder -----------------------------------------------------------
 .PHONY: test
-test: lint sanity unit integration ## Run everything CI runs, stopping at the first failure
+test: lint sanity unit integration molecule ## Run everything CI runs, stopping at the first failure
 
 .PHONY: lint
 lint: venv ## ansible-lint (production), yamllint, ruff, playbook syntax
@@ -95,6 +95,8 @@ unit: venv ## pytest unit tests
 .PHONY: integration
 integration: venv ## pytest tests that run Ansible against a moto server (and the local cluster)
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+include mk/cluster.mk
 
 # --- Collection artifact -------------------------------------------------------
 .PHONY: build

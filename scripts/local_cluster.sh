@@ -61,6 +61,9 @@ export KWOK_ETCD_BINARY="$ETCD_BIN_DIR/etcd"
 export KWOK_CONTROLLER_BINARY="$KWOK_BIN_DIR/kwok"
 KWOKCTL="$KWOK_BIN_DIR/kwokctl"
 
+# kwokctl forks the cluster's processes: they must not inherit (and so hold) our lock files.
+kwokctl() { "$KWOKCTL" "$@" 8>&- 9>&-; }
+
 pick_kubectl() {
   if [[ -n "${KUBECTL:-}" ]]; then
     printf '%s\n' "$KUBECTL"
@@ -208,7 +211,7 @@ print_env() {
 
 write_kubeconfig() {
   local tmp="$KUBECONFIG_PATH.tmp.$$"
-  "$KWOKCTL" get kubeconfig --name "$CLUSTER_NAME" >"$tmp"
+  kwokctl get kubeconfig --name "$CLUSTER_NAME" >"$tmp"
   chmod 600 "$tmp"
   mv "$tmp" "$KUBECONFIG_PATH"
 }
@@ -224,7 +227,7 @@ finish_up() {
   local have
   have=$(kctl get nodes -o name 2>/dev/null | wc -l)
   if ((have < NODES)); then
-    "$KWOKCTL" scale node --name "$CLUSTER_NAME" --replicas "$NODES" >&2
+    kwokctl scale node --name "$CLUSTER_NAME" --replicas "$NODES" >&2
   fi
   wait_for 60 "$NODES Ready nodes" enough_nodes
   wait_for 60 "the default ServiceAccount" default_sa
@@ -244,7 +247,7 @@ cmd_up() {
       return 0
     fi
     log "cluster '$CLUSTER_NAME' exists but does not answer: starting it again"
-    if "$KWOKCTL" start cluster --name "$CLUSTER_NAME" --wait 2m >&2 && write_kubeconfig &&
+    if kwokctl start cluster --name "$CLUSTER_NAME" --wait 2m >&2 && write_kubeconfig &&
       wait_for 60 "the API server" cluster_answers; then
       finish_up
       return 0
@@ -254,7 +257,7 @@ cmd_up() {
   fi
   rm -f "$KUBECONFIG_PATH"
   log "creating cluster '$CLUSTER_NAME' (kwokctl --runtime binary, state in $KWOK_WORKDIR)"
-  if ! "$KWOKCTL" create cluster \
+  if ! kwokctl create cluster \
     --name "$CLUSTER_NAME" \
     --runtime binary \
     --config "$STAGES" \
@@ -282,7 +285,7 @@ cmd_down_locked() {
   local pids pid deadline
   pids=$(cluster_pids)
   if [[ -d "$CLUSTER_DIR" && -x "$KWOKCTL" ]]; then
-    "$KWOKCTL" delete cluster --name "$CLUSTER_NAME" >&2 || log "kwokctl delete cluster failed; stopping the processes by pid"
+    kwokctl delete cluster --name "$CLUSTER_NAME" >&2 || log "kwokctl delete cluster failed; stopping the processes by pid"
   fi
   # Whatever kwokctl left behind: stop it by the pids kwokctl recorded.
   for pid in $pids; do

@@ -1,0 +1,39 @@
+# Local Kubernetes for tests and the sandbox: a real v1.37 control plane (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler) built from pinned Go modules and run by kwokctl as local
+# processes, nodes simulated by kwok; and a Helm repository of the test charts on 127.0.0.1.
+# Included by the Makefile; everything here works from a fresh clone (Go is the one prerequisite).
+
+CLUSTER_SCRIPT := scripts/local_cluster.sh
+CHART_REPO_CLI := tests/support/chart_repo.py
+
+.PHONY: cluster-binaries
+cluster-binaries: ## Build the pinned control-plane binaries into the user cache (a no-op when cached)
+	bash $(CLUSTER_SCRIPT) binaries
+
+.PHONY: cluster-up
+cluster-up: venv ## Start the local cluster (or reuse it); kubeconfig in .local/kubeconfig
+	bash $(CLUSTER_SCRIPT) up
+
+.PHONY: cluster-down
+cluster-down: ## Stop every process of the local cluster and remove its state
+	bash $(CLUSTER_SCRIPT) down
+
+.PHONY: cluster-status
+cluster-status: ## Tell whether the local cluster is running
+	bash $(CLUSTER_SCRIPT) status
+
+.PHONY: chart-repo-up
+chart-repo-up: venv ## Serve the test charts on 127.0.0.1 (or reuse); URL in .local/chart-repo.url
+	$(BIN)/python $(CHART_REPO_CLI) up
+
+.PHONY: chart-repo-down
+chart-repo-down: ## Stop the chart repository and remove its state
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) $(CHART_REPO_CLI) down
+
+.PHONY: molecule
+molecule: venv ## molecule test -s local (create = cluster-up + chart-repo-up, destroy = down)
+	$(BIN)/molecule test -s local
+
+.PHONY: molecule-kind
+molecule-kind: venv ## molecule test -s kind (needs Docker and kind; what GitHub Actions runs)
+	$(BIN)/molecule test -s kind
