@@ -11,7 +11,7 @@ fail once, before anything is written.
 from __future__ import annotations
 
 import re
-from typing import Any, List, Optional
+from typing import Any, List, Mapping, Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 
@@ -21,6 +21,15 @@ _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _KMS_KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 _KMS_ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
+IAM_ROLE_NAME_MAX = 64
+IAM_PATH_MAX = 512
+EKS_CLUSTER_NAME_MAX = 100
+AWS_TAG_KEY_MAX = 128
+AWS_TAG_VALUE_MAX = 256
+AWS_MAX_TAGS = 50
+_IAM_ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]+$")
+_IAM_PATH = re.compile(r"^/([\x21-\x7e]*/)?$")
+_EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*$")
 
 
 class ValidationErrors:
@@ -100,3 +109,49 @@ def kms_key_id_problem(value: Any) -> Optional[str]:
         if (kind == "key" and _KMS_KEY_ID.match(name)) or (kind == "alias" and _KMS_ALIAS.match(resource)):
             return None
     return f"{value!r} is not a KMS key id, alias (alias/<name>), key ARN or alias ARN"
+
+
+def iam_role_name_problem(value: Any) -> Optional[str]:
+    """Check an IAM role name: 1-64 of letters, digits and ``+=,.@_-``."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if len(value) > IAM_ROLE_NAME_MAX:
+        return f"must be at most {IAM_ROLE_NAME_MAX} characters, got {len(value)}"
+    if not _IAM_ROLE_NAME.match(value):
+        return f"{value!r} is not a valid IAM role name (letters, digits and + = , . @ _ -)"
+    return None
+
+
+def iam_path_problem(value: Any) -> Optional[str]:
+    """Check an IAM path: ``/`` or ``/<segments>/`` of printable ASCII, at most 512 characters."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if len(value) > IAM_PATH_MAX:
+        return f"must be at most {IAM_PATH_MAX} characters, got {len(value)}"
+    if not _IAM_PATH.match(value) or "//" in value:
+        return f"{value!r} is not a valid IAM path (it starts and ends with '/', for example /platform/)"
+    return None
+
+
+def eks_cluster_name_problem(value: Any) -> Optional[str]:
+    """Check an EKS cluster name: 1-100 of letters, digits, '-' and '_', starting with a letter or digit."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if len(value) > EKS_CLUSTER_NAME_MAX:
+        return f"must be at most {EKS_CLUSTER_NAME_MAX} characters, got {len(value)}"
+    if not _EKS_CLUSTER_NAME.match(value):
+        return f"{value!r} is not a valid EKS cluster name (letters, digits, '-' and '_', starting with a letter or digit)"
+    return None
+
+
+def check_aws_tags(errors: ValidationErrors, field: str, tags: Mapping[str, Any], max_tags: int = AWS_MAX_TAGS) -> None:
+    """Record the problems of a tag dict (count, key and value lengths, the reserved ``aws:`` prefix) under ``field``."""
+    if len(tags) > max_tags:
+        errors.add(field, f"at most {max_tags} tags are allowed, got {len(tags)}")
+    for key, value in tags.items():
+        if not key or len(str(key)) > AWS_TAG_KEY_MAX:
+            errors.add(f"{field}.{key}", f"tag keys must be 1-{AWS_TAG_KEY_MAX} characters")
+        elif str(key).lower().startswith("aws:"):
+            errors.add(f"{field}.{key}", "the aws: prefix is reserved for AWS")
+        if value is not None and len(str(value)) > AWS_TAG_VALUE_MAX:
+            errors.add(f"{field}.{key}", f"tag values must be at most {AWS_TAG_VALUE_MAX} characters")

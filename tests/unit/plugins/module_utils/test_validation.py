@@ -5,8 +5,12 @@ import pytest
 from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import (
     ValidationErrors,
     arn_problem,
+    check_aws_tags,
     dns1123_label_problem,
     dns1123_subdomain_problem,
+    eks_cluster_name_problem,
+    iam_path_problem,
+    iam_role_name_problem,
     kms_key_id_problem,
 )
 
@@ -87,3 +91,41 @@ def test_validation_errors_collects_every_problem_with_its_field() -> None:
     assert summary.startswith("invalid input (2 problems, nothing was changed): ")
     assert "secrets[0].name: must be a non-empty string" in summary
     assert "secrets[2].recovery_window_days: must be between 7 and 30, got 3" in summary
+
+
+@pytest.mark.parametrize("value", ["app", "a" * 64, "Team+A=b,c.d@e_f-g"])
+def test_iam_role_name_accepts(value: str) -> None:
+    assert iam_role_name_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"), [("a" * 65, "at most 64"), ("has space", "not a valid IAM role name"), ("caf\u00e9", "not a valid"), ("", "non-empty")]
+)
+def test_iam_role_name_rejects(value: str, fragment: str) -> None:
+    assert fragment in (iam_role_name_problem(value) or "")
+
+
+def test_iam_path_problem() -> None:
+    assert iam_path_problem("/") is None
+    assert iam_path_problem("/platform/irsa/") is None
+    for bad in ("platform/", "/platform", "//", "/a b/", "/" + "a" * 512 + "/"):
+        assert iam_path_problem(bad) is not None, bad
+
+
+def test_eks_cluster_name_problem() -> None:
+    assert eks_cluster_name_problem("platform-prod_1") is None
+    assert eks_cluster_name_problem("a" * 100) is None
+    assert "at most 100" in (eks_cluster_name_problem("a" * 101) or "")
+    assert "not a valid EKS cluster name" in (eks_cluster_name_problem("-lead") or "")
+    assert "not a valid EKS cluster name" in (eks_cluster_name_problem("has.dot") or "")
+
+
+def test_check_aws_tags_names_each_bad_tag() -> None:
+    errors = ValidationErrors()
+    check_aws_tags(errors, "tags", {"ok": "x", "aws:owner": "y", "k" * 129: "z", "long": "v" * 257})
+    assert len(errors) == 3
+    assert any(m.startswith("tags.aws:owner: ") for m in errors.messages)
+    assert any(m.startswith("tags.long: ") and "256" in m for m in errors.messages)
+    errors = ValidationErrors()
+    check_aws_tags(errors, "tags", {str(i): "v" for i in range(51)})
+    assert errors.messages == ["tags: at most 50 tags are allowed, got 51"]
