@@ -83,6 +83,10 @@ syntax-check: venv ## ansible-playbook --syntax-check on every playbook
 	for pb in "$${playbooks[@]}"; do \
 	  echo "syntax-check $$pb"; $(BIN)/ansible-playbook --syntax-check -i localhost, "$$pb" >/dev/null; done
 
+.PHONY: role-docs
+role-docs: venv ## Regenerate the variable tables of the role READMEs and the pinned-charts table of roles/README.md
+	$(BIN)/python scripts/role_docs.py
+
 .PHONY: sanity
 sanity: venv ## ansible-test sanity (no ignore file) in an ansible_collections tree
 	$(BIN)/python scripts/sanity_tree.py --dest $(SANITY_TREE) --get-pip-stand-in
