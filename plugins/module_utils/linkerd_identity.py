@@ -304,19 +304,8 @@ class Material:
 
     def previous_anchors(self) -> List[x509.Certificate]:
         """The anchors of the bundle other than the current one."""
-        if self.anchor is None:
-            return list(self.bundle)
-        current = self.anchor.fingerprint(hashes.SHA256())
+        current = self.anchor.fingerprint(hashes.SHA256()) if self.anchor is not None else None
         return [cert for cert in self.bundle if cert.fingerprint(hashes.SHA256()) != current]
-
-    def issuer_signer(self) -> Optional[x509.Certificate]:
-        """The anchor of the bundle that signed the issuer, if any."""
-        if self.issuer is None:
-            return None
-        for candidate in self.bundle:
-            if signed_by(self.issuer, candidate):
-                return candidate
-        return None
 
 
 def settings_from(
@@ -463,7 +452,7 @@ def load_material(
     if material.issuer is not None:
         _check_ca(errors, "issuer_cert_pem", material.issuer, ISSUER_KEY_TYPES, "issuer")
         _check_key_matches(errors, "issuer_key_pem", material.issuer_key, "issuer_cert_pem", material.issuer)
-        if material.anchor is not None and material.issuer_signer() is None:
+        if material.anchor is not None and not any(signed_by(material.issuer, candidate) for candidate in material.bundle):
             where = "trust_anchor_pem or any certificate of trust_bundle_pem" if given["trust_bundle_pem"] else "trust_anchor_pem"
             errors.add("issuer_cert_pem", f"is not signed by {where}")
     if errors:
@@ -485,6 +474,21 @@ def _merge_bundle(errors: ValidationErrors, anchor: x509.Certificate, bundle: Li
     if bundle_given and anchor.fingerprint(hashes.SHA256()) not in {cert.fingerprint(hashes.SHA256()) for cert in bundle}:
         errors.add("trust_bundle_pem", "does not contain trust_anchor_pem; the bundle must hold the current anchor")
     return merged
+
+
+def prepare(**options: Any) -> Tuple[Material, Settings]:
+    """Parse and check the module's options (material and settings) together: every problem at once.
+
+    Raises :class:`IdentityInputError`; material keys are those of :func:`load_material`, the rest
+    those of :func:`settings_from`.
+    """
+    material_names = ("trust_anchor_pem", "trust_anchor_key_pem", "trust_bundle_pem", "issuer_cert_pem", "issuer_key_pem")
+    errors = ValidationErrors()
+    settings = settings_from(errors, **{name: value for name, value in options.items() if name not in material_names})
+    material = load_material(errors=errors, **{name: value for name, value in options.items() if name in material_names})
+    if settings is None:  # not reached: load_material raised, the same errors hold the settings' problems
+        raise IdentityInputError(errors)
+    return material, settings
 
 
 # --- decisions -----------------------------------------------------------------------------

@@ -284,15 +284,10 @@ from ansible_collections.eks_gitops.platform.plugins.module_utils.linkerd_identi
     IMPORT_ERROR,
     ROTATION_PHASES,
     IdentityInputError,
-    load_material,
+    prepare,
     reconcile,
-    settings_from,
     utc_now,
 )
-from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import ValidationErrors
-
-MATERIAL_OPTIONS = ("trust_anchor_pem", "trust_anchor_key_pem", "trust_bundle_pem", "issuer_cert_pem", "issuer_key_pem")
-SETTING_OPTIONS = ("anchor_validity", "issuer_validity", "renew_before", "anchor_common_name", "issuer_common_name", "force_issuer_rotation", "anchor_rotation")
 
 
 def argument_spec() -> dict:
@@ -318,12 +313,8 @@ def main() -> None:
         module.fail_json(msg=missing_required_lib("cryptography >= 42.0"), exception=IMPORT_ERROR)
 
     now = utc_now()
-    errors = ValidationErrors()
-    settings = settings_from(errors, **{name: module.params[name] for name in SETTING_OPTIONS})
     try:
-        material = load_material(errors=errors, **{name: module.params[name] for name in MATERIAL_OPTIONS})
-        if settings is None:  # load_material raised already when settings had problems; this narrows the type
-            raise IdentityInputError(errors)
+        material, settings = prepare(**module.params)
         outcome = reconcile(material, settings, now)
     except IdentityInputError as exc:
         module.fail_json(msg=str(exc))

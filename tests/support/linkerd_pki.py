@@ -48,7 +48,13 @@ class Pair:
 
 
 def key_pem(key: Any) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()).decode()
+    """EC and RSA keys in their traditional PEM form (as Linkerd reads them), other keys as PKCS #8."""
+    kind = (
+        serialization.PrivateFormat.TraditionalOpenSSL
+        if isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey))
+        else serialization.PrivateFormat.PKCS8
+    )
+    return key.private_bytes(serialization.Encoding.PEM, kind, serialization.NoEncryption()).decode()
 
 
 def make_cert(
@@ -61,6 +67,7 @@ def make_cert(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     key_usage: bool = True,
+    basic_constraints: bool = True,
 ) -> Pair:
     """A certificate for ``cn``: self-signed unless ``signer`` is given; valid a year around NOW by default."""
     key = key or ec_key()
@@ -73,8 +80,9 @@ def make_cert(
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before or NOW - timedelta(days=1))
         .not_valid_after(not_after or NOW + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
     )
+    if basic_constraints:
+        builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
     if key_usage:
         builder = builder.add_extension(
             x509.KeyUsage(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from ansible_collections.eks_gitops.platform.plugins.module_utils import linkerd_identity as li
 from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import ValidationErrors
@@ -106,6 +106,17 @@ def test_bad_settings_name_their_option(options: dict[str, Any], field: str, fra
     message = fails(**options)
     assert f"{field}: " in message
     assert fragment in message
+
+
+def test_prepare_checks_material_and_settings_together() -> None:
+    material, settings = li.prepare(renew_before="30d", trust_anchor_pem="", force_issuer_rotation=True)
+    assert material.anchor is None
+    assert (settings.renew_before, settings.force_issuer_rotation) == (timedelta(days=30), True)
+    with pytest.raises(li.IdentityInputError) as caught:
+        li.prepare(trust_anchor_pem="garbage", trust_anchor_key_pem=pki.anchor().key_pem, issuer_validity="1d")
+    assert "2 problems" in str(caught.value)
+    assert "trust_anchor_pem: is not a PEM certificate" in str(caught.value)
+    assert "issuer_validity: '1d' must be longer than renew_before" in str(caught.value)
 
 
 def test_all_problems_are_reported_at_once() -> None:
@@ -523,6 +534,18 @@ def test_issuer_must_be_p256(key: Any, described: str) -> None:
     assert f"issuer_cert_pem: has a {described} key; Linkerd needs ECDSA P-256 for the issuer" in message
 
 
+def test_issuer_with_an_ed25519_key_is_refused() -> None:
+    root = pki.anchor()
+    message = fails(pki.material(root, pki.issuer(root, key=ed25519.Ed25519PrivateKey.generate())))
+    assert "issuer_cert_pem: has a Ed25519 key" in message
+
+
+def test_issuer_without_key_usage_is_accepted() -> None:
+    root = pki.anchor()
+    mid = pki.issuer(root, key_usage=False)  # Linkerd does not require the extension
+    assert run(pki.material(root, mid))[1]["changed"] is False
+
+
 def test_anchor_key_type_is_checked() -> None:
     root = pki.anchor(key=pki.ec_key(ec.SECP384R1()))
     assert "trust_anchor_pem: has a ECDSA P-384 key; Linkerd needs ECDSA P-256 or RSA 2048 or RSA 4096" in fails(pki.material(root))
@@ -537,6 +560,7 @@ def test_issuer_must_be_a_ca() -> None:
 
 def test_anchor_must_be_a_ca_with_room_for_the_issuer() -> None:
     assert "trust_anchor_pem: is not a CA certificate" in fails(pki.material(pki.anchor(ca=False)))
+    assert "trust_anchor_pem: is not a CA certificate" in fails(pki.material(pki.anchor(basic_constraints=False)))
     assert "trust_anchor_pem: has path length 0" in fails(pki.material(pki.anchor(path_length=0)))
 
 
@@ -630,6 +654,9 @@ def test_inspect_problems() -> None:
     assert "the issuer is not an ECDSA P-256 CA certificate" in report["problems"]
     assert report["issuer"]["signed_by_trust_anchor"] is False
     assert li.inspect(root.cert_pem, now=NOW)["issuer"] is None
+    orphan = li.inspect(stranger.cert_pem, issuer_cert_pem=pki.issuer(pki.anchor()).cert_pem, now=NOW)
+    assert orphan["problems"] == ["the issuer is not signed by any anchor of the trust bundle"]
+    assert orphan["issuer"]["signed_by"] is None
 
 
 def test_inspect_rejects_garbage() -> None:
