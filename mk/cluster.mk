@@ -37,3 +37,7 @@ molecule: venv ## molecule test -s local (create = cluster-up + chart-repo-up, d
 .PHONY: molecule-kind
 molecule-kind: venv ## molecule test -s kind (needs Docker and kind; what GitHub Actions runs)
 	$(BIN)/molecule test -s kind
+
+# Build (or find cached) the control plane before the integration tests, so a cold build is not
+# counted against a test's timeout.
+integration: cluster-binaries

@@ -172,7 +172,7 @@ cmd_binaries() {
 
 export KWOK_WORKDIR
 CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
-STAGES="$TOOLS_DIR/kwok-stages.yaml"
+KWOKCTL_CONFIG="$TOOLS_DIR/kwokctl.yaml"
 
 kctl() {
   local kubectl
@@ -195,7 +195,7 @@ wait_for() {
   shift 2
   local deadline=$((SECONDS + timeout))
   until "$@"; do
-    ((SECONDS < deadline)) || die "timed out after ${timeout}s waiting for $what"
+    ((SECONDS < deadline)) || die "timed out after ${timeout}s waiting for $what (logs: $CLUSTER_DIR/logs)"
     sleep 1
   done
 }
@@ -216,11 +216,19 @@ write_kubeconfig() {
   mv "$tmp" "$KUBECONFIG_PATH"
 }
 
+# Processes of this cluster: the pids kwokctl recorded, and any process still running a binary
+# from this cluster's own bin/ directory (a pid file is rewritten when a component restarts).
 cluster_pids() {
-  local f
-  for f in "$CLUSTER_DIR"/pids/*.pid; do
-    [[ -f "$f" ]] && tr -dc '0-9\n' <"$f" && echo
-  done | grep -E '^[0-9]+$' || true
+  local f proc argv0
+  {
+    for f in "$CLUSTER_DIR"/pids/*.pid; do
+      [[ -f "$f" ]] && tr -dc '0-9\n' <"$f" && echo
+    done
+    for proc in /proc/[0-9]*; do
+      argv0=$(tr '\0' '\n' <"$proc/cmdline" 2>/dev/null | head -n 1) || continue
+      [[ "$argv0" == "$CLUSTER_DIR/bin/"* ]] && printf '%s\n' "${proc#/proc/}"
+    done
+  } | grep -E '^[0-9]+$' | sort -un || true
 }
 
 finish_up() {
@@ -246,13 +254,8 @@ cmd_up() {
       finish_up
       return 0
     fi
-    log "cluster '$CLUSTER_NAME' exists but does not answer: starting it again"
-    if kwokctl start cluster --name "$CLUSTER_NAME" --wait 2m >&2 && write_kubeconfig &&
-      wait_for 60 "the API server" cluster_answers; then
-      finish_up
-      return 0
-    fi
-    log "restart failed: recreating the cluster"
+    # Stopped (a reboot, a killed process) or broken: test state is cheap, so start afresh.
+    log "cluster '$CLUSTER_NAME' exists but does not answer: recreating it"
     cmd_down_locked
   fi
   rm -f "$KUBECONFIG_PATH"
@@ -260,7 +263,7 @@ cmd_up() {
   if ! kwokctl create cluster \
     --name "$CLUSTER_NAME" \
     --runtime binary \
-    --config "$STAGES" \
+    --config "$KWOKCTL_CONFIG" \
     --kube-apiserver-binary "$KWOK_KUBE_APISERVER_BINARY" \
     --kube-controller-manager-binary "$KWOK_KUBE_CONTROLLER_MANAGER_BINARY" \
     --kube-scheduler-binary "$KWOK_KUBE_SCHEDULER_BINARY" \
@@ -296,7 +299,7 @@ cmd_down_locked() {
   deadline=$((SECONDS + 15))
   for pid in $pids; do
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
   done
   rm -rf "$KWOK_WORKDIR" "$KUBECONFIG_PATH"
 }
