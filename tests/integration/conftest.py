@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.chart_repo import chart_repo  # noqa: F401 - session fixture: Helm repository of the test charts
-from tests.support.kube import kube_cluster, kubeconfig  # noqa: F401 - session fixtures: the local Kubernetes
+# Fixtures of the local Kubernetes and of the chart repository of test charts (imported to register them).
+from tests.support.chart_repo import chart_repo  # noqa: F401  # pylint: disable=unused-import
+from tests.support.kube import kube_cluster, kubeconfig  # noqa: F401  # pylint: disable=unused-import
 from tests.support.moto import MotoServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
