@@ -1,0 +1,88 @@
+"""The linkerd role refuses to install anything without trust anchors, or with an issuer Secret that does not chain
+to them; the complete converge (Gateway API, CRDs, control plane, viz, dashboard route) is the Molecule scenario's.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import linkerd_pki
+from tests.support.ansible import REPO_ROOT, run_playbook
+from tests.support.kube import KubeCluster
+
+ROLE = "eks_gitops.platform.linkerd"
+KUBECTL = str(REPO_ROOT / ".venv" / "bin" / "kubectl")
+
+
+def play(**variables: Any) -> list[dict[str, Any]]:
+    return [{"name": "Linkerd", "hosts": "localhost", "gather_facts": False, "vars": variables, "roles": [ROLE]}]
+
+
+def task_names(run: Any) -> list[str]:
+    return [task["task"]["name"] for play in run.report["plays"] for task in play["tasks"]]
+
+
+def test_no_trust_anchors_no_install(tmp_path: Path) -> None:
+    run = run_playbook(play(), tmp_path)
+    assert run.rc != 0
+    message = run.result(f"{ROLE} : Check the trust anchors and the settings")["msg"]
+    assert "run the linkerd_identity role first, it exports linkerd_identity_trust_bundle_pem" in message
+
+
+def test_a_private_key_is_never_taken_as_trust_anchors(tmp_path: Path) -> None:
+    pair = linkerd_pki.anchor()
+    run = run_playbook(play(linkerd_trust_anchors_pem=pair.cert_pem + linkerd_pki.key_pem(pair.key)), tmp_path)
+    assert run.rc != 0
+    assert "PRIVATE KEY" not in json.dumps(run.result(f"{ROLE} : Check the trust anchors and the settings").get("msg"))
+
+
+def test_the_control_plane_runs_in_external_ca_mode(tmp_path: Path) -> None:
+    pair = linkerd_pki.anchor()
+    overrides = {"identity": {"externalCA": False}}
+    run = run_playbook(play(linkerd_trust_anchors_pem=pair.cert_pem, linkerd_control_plane_values_overrides=overrides), tmp_path)
+    assert run.rc != 0
+    assert "external CA mode" in run.result(f"{ROLE} : Check the trust anchors and the settings")["msg"]
+
+
+@pytest.fixture
+def control_plane(kube_cluster: KubeCluster) -> Iterator[str]:
+    name = f"t-{uuid.uuid4().hex[:8]}-linkerd"
+    yield name
+    for namespace in (name, f"{name}-viz"):
+        subprocess.run([KUBECTL, "delete", "namespace", namespace, "--wait=false"], env=kube_cluster.env(), capture_output=True, timeout=120, check=False)
+
+
+@pytest.mark.kube
+def test_an_issuer_of_another_anchor_is_refused_before_anything_is_installed(kube_cluster: KubeCluster, control_plane: str, tmp_path: Path) -> None:
+    trusted, other = linkerd_pki.anchor(), linkerd_pki.anchor()
+    issuer = linkerd_pki.issuer(other)
+    subprocess.run([KUBECTL, "create", "namespace", control_plane], env=kube_cluster.env(), capture_output=True, check=True)
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": {"name": "linkerd-identity-issuer", "namespace": control_plane},
+        "data": {
+            key: base64.b64encode(value.encode()).decode()
+            for key, value in {"tls.crt": issuer.cert_pem, "tls.key": linkerd_pki.key_pem(issuer.key), "ca.crt": other.cert_pem}.items()
+        },
+    }
+    subprocess.run([KUBECTL, "apply", "-f", "-"], input=json.dumps(secret), env=kube_cluster.env(), capture_output=True, text=True, check=True)
+    run = run_playbook(
+        play(linkerd_trust_anchors_pem=trusted.cert_pem, linkerd_namespace=control_plane, linkerd_viz_namespace=f"{control_plane}-viz"),
+        tmp_path,
+        env={"K8S_AUTH_KUBECONFIG": str(kube_cluster.kubeconfig)},
+    )
+    assert run.rc != 0
+    message = run.result(f"{ROLE} : Refuse an issuer that the trust anchors do not sign")["msg"]
+    assert f"the issuer in {control_plane}/linkerd-identity-issuer does not chain to linkerd_trust_anchors_pem" in message
+    assert not any("chart_release" in name for name in task_names(run))
+    assert "PRIVATE KEY" not in run.output
