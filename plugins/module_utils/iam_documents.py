@@ -3,8 +3,8 @@
 """IAM documents for workload identity: trust policies and least-privilege permissions.
 
 Plain functions without AWS calls: they build the documents the ``irsa_role`` module
-writes (the IRSA trust policy, the EKS Pod Identity trust policy, the ``secrets_read``
-permissions), check documents users give, and compare documents semantically with
+writes (the IRSA trust policy, the EKS Pod Identity trust policy, the GitHub Actions OIDC
+trust policy, the ``secrets_read`` permissions), check documents users give, and compare documents semantically with
 amazon.aws's ``compare_policies`` (order-insensitive, ``"x"`` equals ``["x"]``).
 """
 
@@ -21,6 +21,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 POLICY_VERSION = "2012-10-17"
 STS_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 SERVICE_ACCOUNT_ANNOTATION = "eks.amazonaws.com/role-arn"
 RANDOM_SUFFIX_PATTERN = "-??????"
 SECRETS_READ_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
@@ -29,6 +30,8 @@ WILDCARDS = ("*", "?")
 # DNS suffix of service endpoints per partition (for kms:ViaService).
 _PARTITION_DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov"}
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@*?-]{1,512}$")
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_GIT_BRANCH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 _POLICY_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
 _STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 _DOCUMENT_KEYS = {"Version", "Id", "Statement"}
@@ -147,6 +150,59 @@ def pod_identity_trust_policy() -> Dict[str, Any]:
                 "Effect": "Allow",
                 "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class GitHubRef:
+    """A GitHub repository and branch whose workflows may assume a role through GitHub's OIDC tokens."""
+
+    repository: str
+    branch: str
+
+    @property
+    def subject(self) -> str:
+        """The ``sub`` claim of a workflow token for a push to (or a run on) the branch."""
+        return f"repo:{self.repository}:ref:refs/heads/{self.branch}"
+
+
+def github_repository_problem(value: Any) -> Optional[str]:
+    """Check ``owner/name``; no wildcards, so the trust stays pinned to one repository."""
+    if not isinstance(value, str) or not _GITHUB_REPOSITORY.match(value) or value.split("/", 1)[1] in (".", ".."):
+        return f"{value!r} is not a GitHub repository as owner/name (letters, digits, '-' in the owner; letters, digits, '.', '_', '-' in the name)"
+    return None
+
+
+def git_branch_problem(value: Any) -> Optional[str]:
+    """Check a branch name (git's ref-name rules; no wildcards, so the trust stays pinned to one branch)."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty branch name"
+    if value.startswith(("refs/", "/", "-", ".")) or value.endswith(("/", ".", ".lock")) or _GIT_BRANCH_FORBIDDEN.search(value):
+        return f"{value!r} is not a branch name (write the name without refs/heads/; no spaces, wildcards, '..', '~', '^', ':' or '\\')"
+    return None
+
+
+def github_actions_trust_policy(provider_arn: str, issuer_url: str, refs: Sequence[GitHubRef], audience: str = STS_AUDIENCE) -> Dict[str, Any]:
+    """The GitHub Actions trust policy: ``sts:AssumeRoleWithWebIdentity`` for workflows of exactly these branches.
+
+    One statement pinning ``<issuer>:aud`` to ``audience`` and ``<issuer>:sub`` to
+    ``repo:<owner>/<name>:ref:refs/heads/<branch>`` with ``StringEquals``: pull requests, tags, other
+    branches and other repositories get no credentials.
+    """
+    if not refs:
+        raise ValueError("at least one repository and branch is needed")
+    prefix = issuer_host_path(issuer_url)
+    subjects = _unique(ref.subject for ref in refs)
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {f"{prefix}:aud": audience, f"{prefix}:sub": _one_or_many(subjects)}},
             }
         ],
     }

@@ -1,6 +1,6 @@
 # Copyright: eks_gitops.platform contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ``irsa_role`` backend: an IAM role that Kubernetes service accounts assume.
+"""The ``irsa_role`` backend: an IAM role that Kubernetes service accounts (or GitHub Actions workflows) assume.
 
 :func:`parse_irsa_role_params` checks every input and collects the problems;
 :class:`IrsaRole` reads what IAM (and EKS, for the issuer) holds, plans the writes, and
@@ -22,9 +22,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 )
 
 from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents import (
+    GITHUB_ACTIONS_ISSUER,
     STS_AUDIENCE,
+    GitHubRef,
     ServiceAccount,
     documents_differ,
+    git_branch_problem,
+    github_actions_trust_policy,
+    github_repository_problem,
     irsa_trust_policy,
     issuer_url_problem,
     kms_key_arn_problem,
@@ -60,6 +65,8 @@ from ansible_collections.eks_gitops.platform.plugins.module_utils.validation imp
 
 TRUST_IRSA = "irsa"
 TRUST_POD_IDENTITY = "pod_identity"
+TRUST_GITHUB_ACTIONS = "github_actions"
+TRUSTS_WITH_PROVIDER = (TRUST_IRSA, TRUST_GITHUB_ACTIONS)
 MIN_SESSION_DURATION = 3600
 MAX_SESSION_DURATION = 43200
 DESCRIPTION_MAX = 1000
@@ -83,6 +90,7 @@ class IrsaRoleSpec:
     oidc_issuer_url: Optional[str] = None
     create_oidc_provider: bool = True
     service_accounts: List[ServiceAccount] = field(default_factory=list)
+    github_refs: List[GitHubRef] = field(default_factory=list)
     managed_policy_arns: Optional[List[str]] = None
     purge_policies: bool = True
     inline_policies: Optional[Dict[str, Dict[str, Any]]] = None
@@ -153,6 +161,19 @@ def parse_irsa_role_params(params: Mapping[str, Any], region: Optional[str]) -> 
         for name in ("cluster_name", "oidc_issuer_url", "service_accounts"):
             if params.get(name):
                 errors.add(name, "is only used with trust=irsa (EKS Pod Identity associations are made with pod_identity_association)")
+    github_refs: List[GitHubRef] = []
+    for index, entry in enumerate(params.get("github_repositories") or []):
+        errors.add(f"github_repositories[{index}].repository", github_repository_problem(entry.get("repository")))
+        errors.add(f"github_repositories[{index}].branch", git_branch_problem(entry.get("branch")))
+        github_refs.append(GitHubRef(repository=str(entry.get("repository")), branch=str(entry.get("branch"))))
+    if trust == TRUST_GITHUB_ACTIONS:
+        for name in ("cluster_name", "service_accounts"):
+            if params.get(name):
+                errors.add(name, "is not used with trust=github_actions (the role trusts GitHub's OIDC issuer, see github_repositories)")
+        if present and not github_refs:
+            errors.add("github_repositories", "at least one repository and branch is required with trust=github_actions")
+    elif params.get("github_repositories"):
+        errors.add("github_repositories", "is only used with trust=github_actions")
 
     _check_list(errors, "managed_policy_arns", params.get("managed_policy_arns"), lambda v: arn_problem(v, service="iam", resource_type="policy"))
     inline: Optional[Dict[str, Dict[str, Any]]] = None
@@ -195,6 +216,7 @@ def parse_irsa_role_params(params: Mapping[str, Any], region: Optional[str]) -> 
         oidc_issuer_url=params.get("oidc_issuer_url"),
         create_oidc_provider=bool(params.get("create_oidc_provider", True)),
         service_accounts=service_accounts,
+        github_refs=github_refs,
         managed_policy_arns=None if params.get("managed_policy_arns") is None else list(dict.fromkeys(params["managed_policy_arns"])),
         purge_policies=bool(params.get("purge_policies", True)),
         inline_policies=inline,
@@ -484,14 +506,20 @@ class IrsaRole(Reconciler):
         provider_arn = None
         diff_before: Dict[str, Any] = {}
         diff_after: Dict[str, Any] = {}
-        if spec.trust == TRUST_IRSA:
-            issuer = normalize_issuer_url(spec.oidc_issuer_url or self.cluster_issuer(spec.cluster_name or ""))
+        if spec.trust in TRUSTS_WITH_PROVIDER:
+            if spec.trust == TRUST_GITHUB_ACTIONS:
+                issuer = normalize_issuer_url(spec.oidc_issuer_url or GITHUB_ACTIONS_ISSUER)
+            else:
+                issuer = normalize_issuer_url(spec.oidc_issuer_url or self.cluster_issuer(spec.cluster_name or ""))
             provider_arn = oidc_provider_arn(self.account.partition, self.account.account_id, issuer)
             provider = self._plan_provider(spec, provider_arn, issuer)
             if provider["before"] is not None:
                 diff_before["oidc_provider"] = provider["before"]
             diff_after["oidc_provider"] = provider["after"]
-            trust = irsa_trust_policy(provider_arn, issuer, spec.service_accounts)
+            if spec.trust == TRUST_GITHUB_ACTIONS:
+                trust = github_actions_trust_policy(provider_arn, issuer, spec.github_refs)
+            else:
+                trust = irsa_trust_policy(provider_arn, issuer, spec.service_accounts)
         else:
             trust = pod_identity_trust_policy()
         desired_inline = self.desired_inline(spec)

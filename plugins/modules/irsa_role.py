@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: irsa_role
-short_description: IAM role for Kubernetes service accounts (IRSA or EKS Pod Identity)
+short_description: IAM role for Kubernetes service accounts (IRSA or EKS Pod Identity) or GitHub Actions (OIDC)
 version_added: 0.1.0
 description:
   - Creates, updates or deletes an IAM role that Kubernetes service accounts assume, with a
@@ -19,6 +19,11 @@ description:
   - With O(trust=pod_identity) the trust policy allows the EKS Pod Identity service
     (C(pods.eks.amazonaws.com)) to C(sts:AssumeRole) and C(sts:TagSession); link the role to a
     service account with M(eks_gitops.platform.pod_identity_association).
+  - With O(trust=github_actions) the trust policy allows C(sts:AssumeRoleWithWebIdentity) from GitHub's
+    OIDC provider (C(token.actions.githubusercontent.com), created when missing like the cluster's) for
+    workflows of exactly the given repositories and branches, pinning C(sub) to
+    C(repo:<owner>/<name>:ref:refs/heads/<branch>) and C(aud) to C(sts.amazonaws.com). Workflows then need no
+    static AWS keys.
   - Trust and permission documents are compared semantically (order does not matter), so a
     re-run with the same input changes nothing.
   - With O(state=absent) managed policies are detached, inline policies deleted, then the role
@@ -67,8 +72,9 @@ options:
       - V(irsa) writes the IRSA trust policy for O(service_accounts) through the cluster's OIDC provider.
       - V(pod_identity) writes the EKS Pod Identity trust policy (principal C(pods.eks.amazonaws.com),
         C(sts:AssumeRole) and C(sts:TagSession)); no OIDC provider is needed.
+      - V(github_actions) writes the GitHub Actions OIDC trust policy for O(github_repositories).
     type: str
-    choices: [irsa, pod_identity]
+    choices: [irsa, pod_identity, github_actions]
     default: irsa
   cluster_name:
     description:
@@ -79,6 +85,8 @@ options:
   oidc_issuer_url:
     description:
       - The OIDC issuer URL (C(https://...)), for clusters that are not EKS or are looked up elsewhere.
+      - With O(trust=github_actions) the issuer of GitHub's workflow tokens, C(https://token.actions.githubusercontent.com)
+        when not given (GitHub Enterprise Server has its own).
     type: str
   create_oidc_provider:
     description:
@@ -101,6 +109,21 @@ options:
         required: true
       name:
         description: Name of the service account (a DNS-1123 subdomain, C(*) and C(?) allowed).
+        type: str
+        required: true
+  github_repositories:
+    description:
+      - The GitHub repositories and branches whose workflows may assume the role (O(trust=github_actions)).
+      - Each is matched exactly (C(StringEquals)); wildcards are refused, so the trust stays pinned.
+    type: list
+    elements: dict
+    suboptions:
+      repository:
+        description: The repository, C(owner/name).
+        type: str
+        required: true
+      branch:
+        description: The branch, without C(refs/heads/).
         type: str
         required: true
   managed_policy_arns:
@@ -232,6 +255,29 @@ EXAMPLES = r"""
     service_account: orders
     role_arn: "{{ orders_role.role_arn }}"
 
+- name: Role that the GitHub Actions of the GitOps repository assume on main to push images, no static keys
+  eks_gitops.platform.irsa_role:
+    role_name: eks-gitops-github-actions
+    trust: github_actions
+    github_repositories:
+      - repository: example-org/platform-gitops
+        branch: main
+    inline_policies:
+      ecr-push:
+        Statement:
+          - Effect: Allow
+            Action: ecr:GetAuthorizationToken
+            Resource: "*"
+          - Effect: Allow
+            Action:
+              - ecr:BatchCheckLayerAvailability
+              - ecr:BatchGetImage
+              - ecr:CompleteLayerUpload
+              - ecr:InitiateLayerUpload
+              - ecr:PutImage
+              - ecr:UploadLayerPart
+            Resource: arn:aws:ecr:eu-west-1:123456789012:repository/my-microservice
+
 - name: Remove a role (its OIDC provider stays)
   eks_gitops.platform.irsa_role:
     role_name: shop-checkout
@@ -260,7 +306,7 @@ oidc_provider_arn:
   returned: always
   sample: arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
 service_account_annotations:
-  description: Annotations to put on the service account (O(trust=irsa)); empty with O(trust=pod_identity) and after O(state=absent).
+  description: Annotations to put on the service account (O(trust=irsa)); empty with the other trusts and after O(state=absent).
   type: dict
   returned: always
   sample: {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/shop-checkout"}
@@ -338,7 +384,7 @@ def main() -> None:
         "permissions_boundary": {"type": "str"},
         "tags": {"type": "dict"},
         "purge_tags": {"type": "bool", "default": True},
-        "trust": {"type": "str", "choices": ["irsa", "pod_identity"], "default": "irsa"},
+        "trust": {"type": "str", "choices": ["irsa", "pod_identity", "github_actions"], "default": "irsa"},
         "cluster_name": {"type": "str"},
         "oidc_issuer_url": {"type": "str"},
         "create_oidc_provider": {"type": "bool", "default": True},
@@ -346,6 +392,11 @@ def main() -> None:
             "type": "list",
             "elements": "dict",
             "options": {"namespace": {"type": "str", "required": True}, "name": {"type": "str", "required": True}},
+        },
+        "github_repositories": {
+            "type": "list",
+            "elements": "dict",
+            "options": {"repository": {"type": "str", "required": True}, "branch": {"type": "str", "required": True}},
         },
         "managed_policy_arns": {"type": "list", "elements": "str"},
         "purge_policies": {"type": "bool", "default": True},
