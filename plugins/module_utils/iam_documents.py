@@ -157,14 +157,21 @@ def pod_identity_trust_policy() -> Dict[str, Any]:
 
 @dataclass(frozen=True)
 class GitHubRef:
-    """A GitHub repository and branch whose workflows may assume a role through GitHub's OIDC tokens."""
+    """A GitHub repository and branch (or deployment environment) whose workflows may assume a role.
+
+    GitHub's OIDC token names the branch in ``sub`` for a job without an ``environment``, and the
+    environment instead for a job that deploys to one.
+    """
 
     repository: str
-    branch: str
+    branch: Optional[str] = None
+    environment: Optional[str] = None
 
     @property
     def subject(self) -> str:
-        """The ``sub`` claim of a workflow token for a push to (or a run on) the branch."""
+        """The ``sub`` claim of a workflow token of a job on the branch, or of a job in the environment."""
+        if self.environment is not None:
+            return f"repo:{self.repository}:environment:{self.environment}"
         return f"repo:{self.repository}:ref:refs/heads/{self.branch}"
 
 
@@ -184,12 +191,21 @@ def git_branch_problem(value: Any) -> Optional[str]:
     return None
 
 
+def github_environment_problem(value: Any) -> Optional[str]:
+    """Check a GitHub deployment environment name (no wildcards, so the trust stays pinned to it)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 255:
+        return "must be a GitHub environment name of 1 to 255 characters"
+    if any(char in value for char in "*?:") or any(ord(char) < 32 for char in value):
+        return f"{value!r} is not an environment name GitHub allows in a token subject (no '*', '?', ':' or control characters)"
+    return None
+
+
 def github_actions_trust_policy(provider_arn: str, issuer_url: str, refs: Sequence[GitHubRef], audience: str = STS_AUDIENCE) -> Dict[str, Any]:
     """The GitHub Actions trust policy: ``sts:AssumeRoleWithWebIdentity`` for workflows of exactly these branches.
 
     One statement pinning ``<issuer>:aud`` to ``audience`` and ``<issuer>:sub`` to
-    ``repo:<owner>/<name>:ref:refs/heads/<branch>`` with ``StringEquals``: pull requests, tags, other
-    branches and other repositories get no credentials.
+    ``repo:<owner>/<name>:ref:refs/heads/<branch>`` (or ``repo:<owner>/<name>:environment:<name>``) with
+    ``StringEquals``: pull requests, tags, other branches and other repositories get no credentials.
     """
     if not refs:
         raise ValueError("at least one repository and branch is needed")

@@ -29,6 +29,7 @@ from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents 
     documents_differ,
     git_branch_problem,
     github_actions_trust_policy,
+    github_environment_problem,
     github_repository_problem,
     irsa_trust_policy,
     issuer_url_problem,
@@ -163,9 +164,16 @@ def parse_irsa_role_params(params: Mapping[str, Any], region: Optional[str]) -> 
                 errors.add(name, "is only used with trust=irsa (EKS Pod Identity associations are made with pod_identity_association)")
     github_refs: List[GitHubRef] = []
     for index, entry in enumerate(params.get("github_repositories") or []):
-        errors.add(f"github_repositories[{index}].repository", github_repository_problem(entry.get("repository")))
-        errors.add(f"github_repositories[{index}].branch", git_branch_problem(entry.get("branch")))
-        github_refs.append(GitHubRef(repository=str(entry.get("repository")), branch=str(entry.get("branch"))))
+        where = f"github_repositories[{index}]"
+        errors.add(f"{where}.repository", github_repository_problem(entry.get("repository")))
+        branch, environment = entry.get("branch"), entry.get("environment")
+        if (branch is None) == (environment is None):
+            errors.add(where, "needs exactly one of branch and environment")
+        elif branch is not None:
+            errors.add(f"{where}.branch", git_branch_problem(branch))
+        else:
+            errors.add(f"{where}.environment", github_environment_problem(environment))
+        github_refs.append(GitHubRef(repository=str(entry.get("repository")), branch=branch, environment=environment))
     if trust == TRUST_GITHUB_ACTIONS:
         for name in ("cluster_name", "service_accounts"):
             if params.get(name):

@@ -22,7 +22,8 @@ description:
   - With O(trust=github_actions) the trust policy allows C(sts:AssumeRoleWithWebIdentity) from GitHub's
     OIDC provider (C(token.actions.githubusercontent.com), created when missing like the cluster's) for
     workflows of exactly the given repositories and branches, pinning C(sub) to
-    C(repo:<owner>/<name>:ref:refs/heads/<branch>) and C(aud) to C(sts.amazonaws.com). Workflows then need no
+    C(repo:<owner>/<name>:ref:refs/heads/<branch>) (or, for jobs that deploy to a GitHub environment,
+    C(repo:<owner>/<name>:environment:<name>)) and C(aud) to C(sts.amazonaws.com). Workflows then need no
     static AWS keys.
   - Trust and permission documents are compared semantically (order does not matter), so a
     re-run with the same input changes nothing.
@@ -115,6 +116,7 @@ options:
     description:
       - The GitHub repositories and branches whose workflows may assume the role (O(trust=github_actions)).
       - Each is matched exactly (C(StringEquals)); wildcards are refused, so the trust stays pinned.
+      - Each item has exactly one of O(github_repositories[].branch) and O(github_repositories[].environment).
     type: list
     elements: dict
     suboptions:
@@ -123,9 +125,14 @@ options:
         type: str
         required: true
       branch:
-        description: The branch, without C(refs/heads/).
+        description:
+          - The branch, without C(refs/heads/). Jobs without a GitHub deployment environment on it get the role.
         type: str
-        required: true
+      environment:
+        description:
+          - A GitHub deployment environment. GitHub names the environment instead of the branch in the token of a job
+            that deploys to one; restrict the environment to protected branches in the repository's settings.
+        type: str
   managed_policy_arns:
     description:
       - ARNs of managed policies to attach. Left as they are when not given.
@@ -396,7 +403,7 @@ def main() -> None:
         "github_repositories": {
             "type": "list",
             "elements": "dict",
-            "options": {"repository": {"type": "str", "required": True}, "branch": {"type": "str", "required": True}},
+            "options": {"repository": {"type": "str", "required": True}, "branch": {"type": "str"}, "environment": {"type": "str"}},
         },
         "managed_policy_arns": {"type": "list", "elements": "str"},
         "purge_policies": {"type": "bool", "default": True},

@@ -71,12 +71,20 @@ def test_role_trusts_exactly_the_repository_and_branch(aws: MotoServer, tmp_path
     again = run(aws, tmp_path)
     assert again["changed"] is False
 
-    moved = run(aws, tmp_path, github_repositories=[{"repository": "example-org/platform-gitops", "branch": "release"}])
+    moved = run(
+        aws,
+        tmp_path,
+        github_repositories=[
+            {"repository": "example-org/platform-gitops", "branch": "release"},
+            {"repository": "example-org/platform-gitops", "environment": "production"},
+        ],
+    )
     assert moved["changed"] is True
     trust = iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
-    assert trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
-        "repo:example-org/platform-gitops:ref:refs/heads/release"
-    )
+    assert trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
+        "repo:example-org/platform-gitops:ref:refs/heads/release",
+        "repo:example-org/platform-gitops:environment:production",
+    ]
 
 
 def test_wildcards_are_refused_before_anything_is_written(aws: MotoServer, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents 
     GitHubRef,
     git_branch_problem,
     github_actions_trust_policy,
+    github_environment_problem,
     github_repository_problem,
 )
 from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import AccountInfo
@@ -65,6 +66,16 @@ def test_trust_policy_pins_audience_and_exact_subjects() -> None:
         github_actions_trust_policy(PROVIDER, ISSUER, [])
 
 
+def test_environment_subjects() -> None:
+    refs = [GitHubRef("o/r", branch="main"), GitHubRef("o/r", environment="production")]
+    subjects = github_actions_trust_policy(PROVIDER, ISSUER, refs)["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert subjects == ["repo:o/r:ref:refs/heads/main", "repo:o/r:environment:production"]
+    assert github_environment_problem("production") is None
+    assert github_environment_problem("pre prod") is None
+    for bad in ("", "prod*", "a:b", "x" * 256, None):
+        assert github_environment_problem(bad)
+
+
 @pytest.mark.parametrize("repository", ["example-org/platform-gitops", "a/b", "Org-1/repo.name_x"])
 def test_good_repositories(repository: str) -> None:
     assert github_repository_problem(repository) is None
@@ -97,6 +108,9 @@ def test_parse_good_input_keeps_the_refs() -> None:
         ({"github_repositories": []}, "github_repositories: at least one repository and branch is required with trust=github_actions"),
         ({"github_repositories": [{"repository": "org/*", "branch": "main"}]}, "github_repositories[0].repository"),
         ({"github_repositories": [{"repository": "org/repo", "branch": "refs/heads/main"}]}, "github_repositories[0].branch"),
+        ({"github_repositories": [{"repository": "org/repo", "environment": "prod*"}]}, "github_repositories[0].environment"),
+        ({"github_repositories": [{"repository": "org/repo", "branch": "main", "environment": "prod"}]}, "github_repositories[0]: needs exactly one"),
+        ({"github_repositories": [{"repository": "org/repo"}]}, "github_repositories[0]: needs exactly one"),
         ({"cluster_name": "platform"}, "cluster_name: is not used with trust=github_actions"),
         ({"service_accounts": [{"namespace": "a", "name": "b"}]}, "service_accounts: is not used with trust=github_actions"),
         ({"trust": "irsa", "cluster_name": "platform", "service_accounts": [{"namespace": "a", "name": "b"}]}, "github_repositories: is only used with"),
