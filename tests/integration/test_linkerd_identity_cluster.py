@@ -131,8 +131,15 @@ def test_issuer_secret_is_written_and_the_anchor_key_never_reaches_the_cluster(a
     assert issuer_secret(kube_cluster, control_plane)["metadata"]["resourceVersion"] == version
     assert "PRIVATE KEY" not in checked.output
 
-    ok(run_playbook(role_play(control_plane, linkerd_identity_force_issuer_rotation=True), tmp_path, env=env(aws, kube_cluster)))
+    verbose = ok(
+        run_playbook(
+            role_play(control_plane, linkerd_identity_force_issuer_rotation=True), tmp_path, env=env(aws, kube_cluster), verbosity=4, json_output=False
+        )
+    )
     rotated = issuer_secret(kube_cluster, control_plane)
+    assert "PRIVATE KEY" not in verbose.output  # the canary, with the Secret written: -vvvv shows no key
+    for key in (anchor["trust_anchor_key_pem"], issuer["issuer_key_pem"], decoded(rotated, "tls.key")):
+        assert_key_absent(verbose.output, key)
     assert decoded(rotated, "tls.crt") == stored(aws, ISSUER_SECRET)["issuer_cert_pem"] != issuer["issuer_cert_pem"]
     cert(decoded(rotated, "tls.crt")).verify_directly_issued_by(cert(anchor["trust_anchor_pem"]))
 
