@@ -38,6 +38,9 @@ def in_role(task: str) -> str:
     return f"{ROLE} : {task}"
 
 
+FAILURE_REPORT = in_role("Report why the identity material could not be kept valid")
+
+
 def stored(aws: MotoServer, name: str) -> dict[str, Any]:
     return dict(json.loads(aws.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]))
 
@@ -207,7 +210,7 @@ def test_role_check_mode_writes_nothing(aws: MotoServer, tmp_path: Path) -> None
 def test_role_fails_with_the_modules_message(aws: MotoServer, tmp_path: Path) -> None:
     failed = run_playbook(role_play(linkerd_identity_issuer_validity="30d"), tmp_path, env=aws.env())
     assert failed.rc != 0
-    message = failed.result(in_role("Report why the identity material could not be kept valid"))["msg"]
+    message = failed.result(FAILURE_REPORT)["msg"]
     assert "issuer_validity: '30d' must be longer than renew_before" in message
     assert aws.client("secretsmanager").list_secrets()["SecretList"] == []
 
@@ -281,7 +284,7 @@ def test_rotate_playbook_phases_against_moto(aws: MotoServer, tmp_path: Path) ->
 
     wrong = run_playbook(ROTATE, tmp_path, env=aws.env(), extra_vars={**offline, "phase": "issue"})
     assert wrong.rc != 0
-    assert "anchor_rotation: issue needs an anchor rotation in progress" in wrong.result(in_role("Report why the identity material could not be kept valid"))["msg"]
+    assert "anchor_rotation: issue needs an anchor rotation in progress" in wrong.result(FAILURE_REPORT)["msg"]
     bad = run_playbook(ROTATE, tmp_path, env=aws.env(), extra_vars={**offline, "phase": "begin"})
     assert bad.rc != 0
     assert "phase must be issuer" in bad.result("Check the requested phase")["msg"]
