@@ -5,6 +5,7 @@
 
 CLUSTER_SCRIPT := scripts/local_cluster.sh
 CHART_REPO_CLI := tests/support/chart_repo.py
+MOTO_CLI := tests/support/moto.py
 
 .PHONY: cluster-binaries
 cluster-binaries: ## Build the pinned control-plane binaries into the user cache (a no-op when cached)
@@ -30,9 +31,18 @@ chart-repo-up: venv ## Serve the test charts on 127.0.0.1 (or reuse); URL in .lo
 chart-repo-down: ## Stop the chart repository and remove its state
 	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) $(CHART_REPO_CLI) down
 
+.PHONY: moto-up
+moto-up: venv ## Start a moto server (local AWS) on 127.0.0.1 (or reuse; MOTO_PORT=n fixes the port); URL in .local/moto.url
+	$(BIN)/python $(MOTO_CLI) up $(if $(MOTO_PORT),--port $(MOTO_PORT))
+
+.PHONY: moto-down
+moto-down: ## Stop the moto server started by moto-up
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) $(MOTO_CLI) down
+
 .PHONY: molecule
-molecule: venv ## molecule test -s local (create = cluster-up + chart-repo-up, destroy = down)
+molecule: venv ## molecule test -s local, then -s local-argocd (create = cluster-up + chart-repo-up + moto-up, destroy = down)
 	$(BIN)/molecule test -s local
+	$(BIN)/molecule test -s local-argocd
 
 .PHONY: molecule-kind
 molecule-kind: venv ## molecule test -s kind (needs Docker and kind; what GitHub Actions runs)

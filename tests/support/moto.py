@@ -4,10 +4,17 @@
 waits until it answers, and ``stop()`` kills that group by its PID. The session fixture
 ``moto_server`` in tests/integration/conftest.py wraps it; tests call ``reset()`` to get
 a clean account.
+
+From make and Molecule (``make moto-up`` / ``make moto-down``): ``python tests/support/moto.py up``
+starts a detached server (or reuses the running one), writes its URL to ``.local/moto.url`` and its
+PID to ``.local/moto.pid``; ``env`` prints the ``AWS_*`` settings for it; ``down`` stops that PID.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -132,3 +139,106 @@ class MotoServer:
             aws_secret_access_key=self.secret_key,
             **kwargs,
         )
+
+
+# --------------------------------------------------------------------------- CLI for make and Molecule
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STATE_DIR = Path(os.environ.get("LOCAL_CLUSTER_STATE_DIR", REPO_ROOT / ".local"))
+URL_FILE = STATE_DIR / "moto.url"
+PID_FILE = STATE_DIR / "moto.pid"
+STOP_TIMEOUT = 10.0
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2) as response:  # noqa: S310 - loopback http
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+        return False
+
+
+def running_url() -> str | None:
+    """URL of the make-started server, if it answers."""
+    if not URL_FILE.is_file():
+        return None
+    url = URL_FILE.read_text(encoding="utf-8").strip()
+    return url if url and _answers(url) else None
+
+
+def _our_server(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"moto.server" in cmdline
+
+
+def cmd_up(port: int | None = None) -> int:
+    url = running_url()
+    if url is not None and port is not None and not url.endswith(f":{port}"):
+        url = None  # another port was asked for
+    if url is None and port is not None and _answers(f"http://127.0.0.1:{port}"):
+        url = f"http://127.0.0.1:{port}"  # someone else's server on that port: use it, never stop it
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        URL_FILE.write_text(url + "\n", encoding="utf-8")
+        PID_FILE.unlink(missing_ok=True)
+    if url is None:
+        cmd_down(quiet=True)
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        server = MotoServer.start(log_path=STATE_DIR / "moto.log", port=port)
+        PID_FILE.write_text(f"{server.pid}\n", encoding="utf-8")
+        URL_FILE.write_text(server.endpoint_url + "\n", encoding="utf-8")
+        server.process = None  # detached: it outlives this process; `down` stops it by its PID
+        url = server.endpoint_url
+        print(f"moto: serving {url} (URL in {URL_FILE})", file=sys.stderr)
+    print(url)
+    return 0
+
+
+def cmd_down(quiet: bool = False) -> int:
+    if PID_FILE.is_file():
+        with contextlib.suppress(ValueError, ProcessLookupError):
+            pid = int(PID_FILE.read_text(encoding="utf-8").strip())
+            if _our_server(pid):
+                os.killpg(pid, signal.SIGTERM)
+                deadline = time.monotonic() + STOP_TIMEOUT
+                while _our_server(pid) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if _our_server(pid):
+                    os.killpg(pid, signal.SIGKILL)
+    PID_FILE.unlink(missing_ok=True)
+    URL_FILE.unlink(missing_ok=True)
+    if not quiet:
+        print("moto: stopped", file=sys.stderr)
+    return 0
+
+
+def cmd_env() -> int:
+    """The AWS_* settings for the running server, as JSON (for Ansible's environment)."""
+    url = running_url()
+    if url is None:
+        print("moto: not running", file=sys.stderr)
+        return 1
+    print(json.dumps(MotoServer(port=int(url.rsplit(":", 1)[1]), log_path=STATE_DIR / "moto.log").env()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="A moto server on 127.0.0.1 for make and Molecule")
+    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("--port", type=int, default=None, help="for 'up': serve on this port (default: a free one)")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        return cmd_up(args.port)
+    if args.command == "down":
+        return cmd_down()
+    if args.command == "env":
+        return cmd_env()
+    url = running_url()
+    print(url or "moto: not running", file=sys.stdout if url else sys.stderr)
+    return 0 if url else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -115,3 +115,9 @@ def test_generator_reports_a_stale_table(tmp_path: Path) -> None:
     assert role_docs.main(["--check", "--roles-dir", str(roles_dir)]) == 0
     (role / "defaults" / "main.yml").write_text("demo_size: 2\n")
     assert role_docs.main(["--check", "--roles-dir", str(roles_dir)]) == 1
+
+
+def test_the_platform_project_allows_every_pinned_chart_repository() -> None:
+    allowed = role_docs.defaults(REPO_ROOT / "roles" / "argocd")["argocd_platform_upstream_chart_repos"]
+    missing = sorted({pin.repo for pin in PINS} - set(allowed))
+    assert missing == [], "add these to argocd_platform_upstream_chart_repos (AppProject platform, sourceRepos)"
