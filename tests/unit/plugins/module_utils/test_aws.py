@@ -58,3 +58,21 @@ def test_error_summary_names_code_and_message() -> None:
 def test_botocore_config_bounds_attempts() -> None:
     config = aws.botocore_config()
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+
+
+def test_default_policy_gives_up_within_half_a_minute() -> None:
+    """6 attempts; the AWSRetry sleeps between them are at most 0.5 + 1 + 2 + 4 + 8 s."""
+    assert aws.DEFAULT_RETRIES == 6
+    worst_case = sum(min(aws.DEFAULT_DELAY * 2**attempt, aws.DEFAULT_MAX_DELAY) for attempt in range(aws.DEFAULT_RETRIES - 1))
+    assert worst_case == 15.5
+
+
+@pytest.mark.parametrize(
+    ("code", "retried"),
+    [("ThrottlingException", True), ("503", True), ("Throttling", True), ("AccessDeniedException", False), ("ResourceNotFoundException", False)],
+)
+def test_retry_note_only_for_retried_errors(code: str, retried: bool) -> None:
+    assert aws.is_retryable(client_error(code)) is retried
+    note = aws.retry_note(client_error(code))
+    assert (note == f" (still failing after {aws.DEFAULT_RETRIES} attempts with jittered backoff)") is retried
+    assert retried or note == ""
