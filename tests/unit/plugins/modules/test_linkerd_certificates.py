@@ -79,13 +79,17 @@ def test_bad_input_fails_naming_the_input(capsys: pytest.CaptureFixture[str]) ->
     assert "PRIVATE KEY" not in json.dumps(result)
 
 
-def test_anchor_close_to_expiry_warns(capsys: pytest.CaptureFixture[str]) -> None:
+def test_anchor_close_to_expiry_warns(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    warned: list[str] = []
+    monkeypatch.setattr(linkerd_certificates.AnsibleModule, "warn", lambda _self, message: warned.append(message))
     now = utc_now()  # the module reads the real clock
     root = pki.anchor(not_before=now - timedelta(days=3600), not_after=now + timedelta(days=20))
     mid = pki.issuer(root, not_before=now - timedelta(days=10), not_after=now + timedelta(days=300))
     result = call(linkerd_certificates, pki.material(root, mid), capsys)
     assert result["changed"] is False
-    assert "rotate it (anchor_rotation=start, then issue, then finish)" in json.dumps(result["warnings"])
+    assert result["next_steps"] == ["start an anchor rotation (anchor_rotation=start)"]
+    assert len(warned) == 1
+    assert "rotate it (anchor_rotation=start, then issue, then finish)" in warned[0]
 
 
 def test_missing_cryptography_is_reported(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
