@@ -62,7 +62,6 @@ class SecretPlan:
     after: Dict[str, Any] = field(default_factory=dict)
     purged: bool = False
     error: Optional[str] = None  # the secret could not be read; nothing is attempted
-    note: Optional[str] = None
 
     @property
     def changes(self) -> List[str]:
@@ -211,8 +210,7 @@ def plan_delete(name: str, existing: Optional[CurrentSecret], recovery_window_da
         return result
     result.arn = existing.arn
     if existing.deleted and not force_delete:
-        result.note = "already scheduled for deletion"
-        return result
+        return result  # already scheduled for deletion
     result.before = {"state": "scheduled for deletion" if existing.deleted else "present"}
     if existing.replicas:
         regions = sorted(existing.replicas)

@@ -194,7 +194,6 @@ class Settings:
 class DesiredSecret:
     """One entry of ``secrets``. ``None`` means "not managed": the current setting is kept."""
 
-    index: int
     name: str
     state: str = "present"
     value: Optional[SecretValue] = None
@@ -304,7 +303,7 @@ def parse(params: Mapping[str, Any], region: Optional[str] = None) -> Tuple[Sett
             errors.add(f"secrets[{index}].name", f"{name!r} is listed twice (first as secrets[{seen[name]}])")
             continue
         seen[name] = index
-        secret = _parse_secret(index, name, entry, settings, errors)
+        secret = _parse_secret(name, entry, settings, errors)
         if secret is not None:
             desired.append(secret)
     return settings, desired, errors
@@ -354,7 +353,7 @@ def _parse_settings(params: Mapping[str, Any], region: Optional[str], errors: Va
     )
 
 
-def _parse_secret(index: int, name: str, entry: Mapping[str, Any], settings: Settings, errors: ValidationErrors) -> Optional[DesiredSecret]:
+def _parse_secret(name: str, entry: Mapping[str, Any], settings: Settings, errors: ValidationErrors) -> Optional[DesiredSecret]:
     field = f"secrets[name={name}]"
     before = len(errors)
 
@@ -400,7 +399,6 @@ def _parse_secret(index: int, name: str, entry: Mapping[str, Any], settings: Set
     if len(errors) != before:
         return None
     return DesiredSecret(
-        index=index,
         name=name,
         state=state,
         value=value,

@@ -62,7 +62,6 @@ class CurrentSecret:
     stored: Optional[StoredValue] = field(default=None, repr=False)
     replicas: Optional[Dict[str, ReplicaState]] = None
     resource_policy: Optional[Dict[str, Any]] = None
-    policy_read: bool = False
     read_error: Optional[str] = None
 
     @classmethod
@@ -266,4 +265,3 @@ def read_policy(client: Any, secret: CurrentSecret) -> None:
         secret.resource_policy = json.loads(document) if document else None
     except ValueError:
         secret.resource_policy = {"unparseable": document}
-    secret.policy_read = True

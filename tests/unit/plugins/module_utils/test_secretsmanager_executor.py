@@ -224,7 +224,7 @@ def test_resource_policy_is_put_with_block_public_policy(stubbed: tuple[Any, Stu
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "secretsmanager:*", "Resource": "*"}],
     }
-    existing = CurrentSecret(name="a", arn=ARN.format("a"), version_id="v1", policy_read=True)
+    existing = CurrentSecret(name="a", arn=ARN.format("a"), version_id="v1")
     plan = make_plan([{"name": "a", "resource_policy": policy}], [existing])
     stubber.add_response(
         "put_resource_policy",

@@ -282,15 +282,15 @@ def test_failed_replica_is_reported_not_hidden() -> None:
 
 def test_resource_policy_compared_as_policy() -> None:
     reordered = {"Statement": [dict(reversed(list(POLICY["Statement"][0].items())))], "Version": "2012-10-17"}
-    same = make_plan([{"name": "a", "resource_policy": POLICY}], [current("a", resource_policy=reordered, policy_read=True)])
+    same = make_plan([{"name": "a", "resource_policy": POLICY}], [current("a", resource_policy=reordered)])
     assert calls(same) == []
     other = json.loads(json.dumps(POLICY))
     other["Statement"][0]["Action"] = "secretsmanager:*"
-    changed = make_plan([{"name": "a", "resource_policy": other}], [current("a", resource_policy=POLICY, policy_read=True)])
+    changed = make_plan([{"name": "a", "resource_policy": other}], [current("a", resource_policy=POLICY)])
     assert operations(changed) == ["put_resource_policy"]
-    removed = make_plan([{"name": "a", "resource_policy": {}}], [current("a", resource_policy=POLICY, policy_read=True)])
+    removed = make_plan([{"name": "a", "resource_policy": {}}], [current("a", resource_policy=POLICY)])
     assert operations(removed) == ["delete_resource_policy"]
-    assert calls(make_plan([{"name": "a", "resource_policy": {}}], [current("a", policy_read=True)])) == []
+    assert calls(make_plan([{"name": "a", "resource_policy": {}}], [current("a")])) == []
 
 
 def test_rotation_only_when_settings_differ() -> None:

@@ -195,4 +195,4 @@ def test_replicas_and_policy_read_only_for_secrets_that_manage_them(stubbed: tup
     assert current["a"].replicas == {"us-east-1": state.ReplicaState("us-east-1", "alias/aws/secretsmanager", "InSync")}
     assert current["a"].resource_policy == {"Statement": []}
     assert current["b"].replicas is None
-    assert not current["b"].policy_read
+    assert current["b"].resource_policy is None
