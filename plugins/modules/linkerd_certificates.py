@@ -26,10 +26,11 @@ description:
   - Pure local cryptography; nothing is stored. Storing the material (the anchor's private key belongs in a secret
     store such as AWS Secrets Manager, never in the cluster or in Git) is up to the caller; the role
     P(eks_gitops.platform.linkerd_identity#role) does it.
-  - B(Secrets.) RV(issuer_key_pem) is always returned (the cluster needs it for the C(linkerd-identity-issuer)
-    Secret); RV(trust_anchor_key_pem) only when this run generated the anchor. Tasks that run this module, and every
-    task that uses its registered result, must set C(no_log) to V(true), as the examples do. The module never puts a key
-    into a message or a diff.
+  - B(Secrets.) A private key is returned only when the caller does not have it yet, RV(trust_anchor_key_pem) when
+    this run generated the anchor, RV(issuer_key_pem) when it issued the issuer (or had to re-encode the given key as
+    C(EC PRIVATE KEY)). Keys the caller gave are not returned; keep using the stored ones. Tasks that run this module,
+    and every task that uses its registered result, must set C(no_log) to V(true), as the examples do. The module never
+    puts a key into a message or a diff.
 author:
   - eks_gitops.platform contributors (@eks-gitops)
 requirements:
@@ -145,6 +146,7 @@ EXAMPLES = r"""
   register: linkerd_certs
   no_log: true
 
+# Keys come back only when they are new: store "result over what was stored before".
 - name: Keep it valid on every later run, feeding back what was stored
   eks_gitops.platform.linkerd_certificates:
     trust_anchor_pem: "{{ stored.trust_anchor_pem }}"
@@ -210,8 +212,10 @@ issuer_cert_pem:
   type: str
   sample: "-----BEGIN CERTIFICATE-----\nMIIBtjCCAVyg...\n-----END CERTIFICATE-----\n"
 issuer_key_pem:
-  description: The issuer's private key as C(EC PRIVATE KEY) PEM, C(tls.key) of the C(linkerd-identity-issuer) Secret.
-  returned: success
+  description:
+    - The issuer's private key as C(EC PRIVATE KEY) PEM, C(tls.key) of the C(linkerd-identity-issuer) Secret.
+    - Not returned when the issuer was kept and O(issuer_key_pem) was already in that form; the caller has it.
+  returned: when this run issued the issuer, or re-encoded the given key
   type: str
   sample: "-----BEGIN EC PRIVATE KEY-----\n...\n-----END EC PRIVATE KEY-----\n"
 trust_anchor_not_after:
