@@ -102,6 +102,11 @@ integration: venv ## pytest tests that run Ansible against a moto server (and th
 
 include mk/cluster.mk
 
+# --- Benchmarks (not part of make test) --------------------------------------
+.PHONY: bench-secrets
+bench-secrets: venv ## Benchmark secretsmanager_secrets against community.aws on moto; prints the figures
+	$(BIN)/python scripts/bench_secrets.py
+
 # --- Collection artifact -------------------------------------------------------
 .PHONY: build
 build: venv ## Build the collection tarball into .local/dist
