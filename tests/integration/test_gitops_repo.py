@@ -155,6 +155,13 @@ def test_helm_lint_passes_for_each_environment(scaffold: Scaffold, environment: 
     assert "0 chart(s) failed" in completed.stdout
 
 
+def test_the_workflows_lint_script_passes(scaffold: Scaffold) -> None:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    completed = subprocess.run(["bash", ".github/scripts/lint-charts.sh"], capture_output=True, text=True, check=False, cwd=scaffold.dest, env=env)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.count("1 chart(s) linted, 0 chart(s) failed") == len(ENVIRONMENTS)
+
+
 def test_values_schema_rejects_a_mistyped_value(scaffold: Scaffold, tmp_path: Path) -> None:
     dest = scaffold.dest
     bad = tmp_path / "bad-values.yaml"
@@ -268,8 +275,10 @@ def test_workflows_pass_actionlint(scaffold: Scaffold) -> None:
     command = [str(actionlint()), "-no-color", f"-shellcheck={BIN / 'shellcheck'}", "-pyflakes=", *workflows]
     completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=dest)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    helper = subprocess.run([str(BIN / "shellcheck"), ".github/scripts/commit-and-push.sh"], capture_output=True, text=True, check=False, cwd=dest)
-    assert helper.returncode == 0, helper.stdout
+    helpers = sorted(str(path.relative_to(dest)) for path in (dest / ".github" / "scripts").glob("*.sh"))
+    assert len(helpers) == 3
+    checked = subprocess.run([str(BIN / "shellcheck"), *helpers], capture_output=True, text=True, check=False, cwd=dest)
+    assert checked.returncode == 0, checked.stdout
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
@@ -359,6 +368,9 @@ def test_rerun_is_a_noop_keeps_the_deployed_tag_and_leaves_other_files_alone(sca
         cwd=work,
     )
     assert bump.returncode == 0, bump.stderr
+    # Another tool's layout (sorted keys, indented lists, no comments) with the same data is left alone too.
+    staging = work / CHART / "ci" / "staging-values.yaml"
+    staging.write_text(yaml.safe_dump(yaml.safe_load(staging.read_text()), sort_keys=True, indent=4))
     before = tree(work)
 
     run = render(work, tmp_path, diff=True)
@@ -375,6 +387,10 @@ def test_check_mode_writes_nothing(tmp_path: Path) -> None:
     assert run.rc == 0, run.output
     assert run.stats["changed"] > 0
     assert not dest.exists()
+    # --diff shows what would be written, file by file.
+    (rendered,) = run.task_results("eks_gitops.platform.gitops_repo : Render the charts, the Applications and the workflows")
+    diffs = [item["diff"] for item in rendered["results"] if item.get("diff")]
+    assert any("kind: Deployment" in str(diff) for diff in diffs)
 
 
 def test_refuses_to_overwrite_files_it_does_not_own(tmp_path: Path) -> None:
