@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from scripts import role_docs
+from tests.support import linkerd_pki
 from tests.support.ansible import REPO_ROOT, run_playbook
 
 CHARTS = REPO_ROOT / "tests" / "charts"
@@ -29,7 +30,10 @@ ENVIRONMENTS = ["local", "production"]
 KUBE_VERSION = "1.37.0"
 
 # Variables some roles need to render their values (placeholders: nothing is installed).
-ROLE_VARS: dict[str, dict[str, Any]] = {}
+ROLE_VARS: dict[str, dict[str, Any]] = {
+    # The trust bundle the linkerd_identity role exports (a certificate made for this test only).
+    "linkerd": {"linkerd_identity_trust_bundle_pem": linkerd_pki.anchor().cert_pem},
+}
 
 
 def _helm() -> str:
@@ -88,7 +92,7 @@ CASES = [(f"{role}:{prefix}:{chart}", env) for role in ROLES for prefix, chart i
 
 
 def test_every_role_with_values_is_covered() -> None:
-    assert {"argocd", "reloader"} <= set(ROLES)
+    assert {"argocd", "reloader", "secrets_store_csi", "traefik", "linkerd"} <= set(ROLES)
     assert all(_charts_of_role(role) for role in ROLES)
 
 
@@ -146,3 +150,37 @@ def test_values_carry_no_secret_material(rendered: dict[str, dict[str, Any]]) ->
     assert "repositories" not in argocd["configs"]
     assert "credentialTemplates" not in argocd["configs"]
     assert yaml.safe_dump(argocd).count("$2a$") == 0
+
+
+def test_production_sizing_of_traefik_and_linkerd(rendered: dict[str, dict[str, Any]]) -> None:
+    local, production = rendered["local"], rendered["production"]
+    traefik = production["traefik_release_values"]
+    assert traefik["deployment"]["replicas"] == 3
+    assert traefik["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
+    assert traefik["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"] == "kubernetes.io/hostname"
+    assert local["traefik_release_values"]["deployment"]["replicas"] == 1
+    assert local["traefik_release_values"]["podDisruptionBudget"] == {"enabled": False}
+    assert "affinity" not in local["traefik_release_values"]
+    control_plane = production["linkerd_control_plane_release_values"]
+    assert (control_plane["controllerReplicas"], control_plane["highAvailability"], control_plane["webhookFailurePolicy"]) == (3, True, "Fail")
+    assert control_plane["enablePodDisruptionBudget"] is True
+    assert control_plane["enablePodAntiAffinity"] is True
+    assert local["linkerd_control_plane_release_values"]["controllerReplicas"] == 1
+    assert "highAvailability" not in local["linkerd_control_plane_release_values"]
+    viz = production["linkerd_viz_release_values"]
+    assert (viz["tap"]["replicas"], viz["enablePodDisruptionBudget"], viz["enablePodAntiAffinity"]) == (3, True, True)
+    assert local["linkerd_viz_release_values"]["tap"]["replicas"] == 1
+
+
+def test_csi_traefik_and_linkerd_values_carry_no_secret_material(rendered: dict[str, dict[str, Any]]) -> None:
+    for environment in ENVIRONMENTS:
+        values = rendered[environment]
+        text = yaml.safe_dump({key: values[key] for key in values if key.startswith(("secrets_store_csi_", "traefik_", "linkerd_"))})
+        assert "PRIVATE KEY" not in text
+        assert "$2y$" not in text
+        assert "$2a$" not in text
+        # The dashboard guard reads a Secret by name; the values never hold users or passwords.
+        auth = next(o for o in values["traefik_release_values"]["extraObjects"] if o["metadata"]["name"] == "dashboard-auth")
+        assert auth["spec"]["basicAuth"] == {"secret": "dashboard-auth", "realm": "traefik", "removeHeader": True}
+        assert values["linkerd_control_plane_release_values"]["identity"] == {"externalCA": True, "issuer": {"scheme": "kubernetes.io/tls"}}
+        assert values["linkerd_control_plane_release_values"]["identityTrustAnchorsPEM"].startswith("-----BEGIN CERTIFICATE-----")
