@@ -186,6 +186,26 @@ def test_argocd_converge(aws: MotoServer, kube_cluster: KubeCluster, chart_repo:
 
 
 @pytest.mark.kube
+def test_check_mode_on_a_new_namespace_writes_nothing(aws: MotoServer, kube_cluster: KubeCluster, chart_repo: str, tmp_path: Path) -> None:
+    """Check mode where nothing exists yet: changes are reported, nothing (not even the password) is created."""
+    env = {**aws.env(), "K8S_AUTH_KUBECONFIG": str(kube_cluster.kubeconfig)}
+    namespace = "t-argocd-check"
+    run = run_playbook(
+        play(ARGOCD, platform_chart_repository=chart_repo, argocd_namespace=namespace, argocd_ingressroute_enabled=False, argocd_wait_timeout=30),
+        tmp_path,
+        env=env,
+        check=True,
+        diff=True,
+    )
+    assert run.rc == 0, run.output[-4000:]
+    assert run.stats["changed"] > 0
+    assert run.result(f"{ARGOCD} : Create the Argo CD namespace")["changed"] is True
+    namespaces = [item["metadata"]["name"] for item in kubectl_json(kube_cluster, "get", "namespaces")["items"]]
+    assert namespace not in namespaces
+    assert aws.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+@pytest.mark.kube
 def test_reloader_waits_bounded_for_the_csi_crds(kube_cluster: KubeCluster, chart_repo: str, tmp_path: Path) -> None:
     crds = kubectl_json(kube_cluster, "get", "customresourcedefinitions")["items"]
     if any(crd["metadata"]["name"] == "secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io" for crd in crds):
