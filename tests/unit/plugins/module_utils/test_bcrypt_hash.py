@@ -81,7 +81,8 @@ def test_bad_input_is_rejected_without_the_password(kwargs: dict[str, object], m
 
 def test_htpasswd_entry_is_kept_for_the_same_user_and_password() -> None:
     line = ensure_htpasswd_entry("admin", PASSWORD, rounds=4)
-    user, _, hashed = line.partition(":")
+    user, separator, hashed = line.partition(":")
+    assert separator == ":"
     assert user == "admin"
     assert hashed.startswith("$2y$04$")
     assert ensure_htpasswd_entry("admin", PASSWORD, line + "\n", rounds=4) == line
