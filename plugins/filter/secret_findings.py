@@ -30,9 +30,11 @@ options:
     type: dict
     required: true
   known:
-    description: Secret values that must not appear (shorter than 8 characters are ignored).
+    description:
+      - Secret values that must not appear (shorter than 8 characters are ignored). An item may be a mapping or a
+        list, such as the JSON of a Secrets Manager secret: every string in it counts.
     type: list
-    elements: string
+    elements: raw
     default: []
 """
 

@@ -70,10 +70,22 @@ def _encodings(value: str) -> List[str]:
     return [value, base64.b64encode(raw).decode("ascii")]
 
 
+def _strings(value: Any) -> Iterable[str]:
+    """Every string in ``value``, also inside mappings (their values) and lists."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
 def _known_values(known: Iterable[Any]) -> List[str]:
     values = []
-    for value in known or ():
-        if isinstance(value, str) and len(value) >= MIN_KNOWN_LENGTH:
+    for value in _strings(list(known or ())):
+        if len(value) >= MIN_KNOWN_LENGTH:
             values.extend(_encodings(value))
     return values
 

@@ -44,6 +44,12 @@ def test_known_values_plain_embedded_and_base64() -> None:
     assert KNOWN not in json.dumps(findings)
 
 
+def test_known_values_may_be_nested_like_secret_json() -> None:
+    known = [{"username": "app_user_x", "password": KNOWN}, ["other-secret-value"]]
+    findings = scan({"a": KNOWN, "b": "other-secret-value", "c": "app_user_x"}, known=known)
+    assert [finding["path"] for finding in findings] == ["a", "b", "c"]
+
+
 def test_short_known_values_are_ignored() -> None:
     assert scan({"replicas": "1"}, known=["1"]) == []
 
