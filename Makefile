@@ -101,6 +101,7 @@ integration: venv ## pytest tests that run Ansible against a moto server (and th
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
 include mk/cluster.mk
+include mk/sandbox.mk
 
 # --- Benchmarks (not part of make test) --------------------------------------
 .PHONY: bench-secrets
@@ -113,10 +114,6 @@ build: venv ## Build the collection tarball into .local/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) .
 
 # --- Platform ------------------------------------------------------------------
-.PHONY: sandbox
-sandbox: ## Bring the whole platform up on a local cluster and a local AWS
-	@echo "make sandbox: not yet available (it lands with the playbooks and the local cluster)."
-
 .PHONY: clean
 clean: ## Remove test output and local state (keeps the virtualenv)
 	rm -rf $(LOCAL)/sanity $(LOCAL)/dist tests/output .pytest_cache .ruff_cache
