@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ import bcrypt
 import pytest
 import yaml
 
-from tests.support.ansible import REPO_ROOT, run_playbook
+from tests.support.ansible import run_playbook
 from tests.support.kube import KubeCluster
 from tests.support.moto import MotoServer
+from tests.support.tools import tool
 
 ARGOCD = "eks_gitops.platform.argocd"
 RELOADER = "eks_gitops.platform.reloader"
@@ -32,14 +32,6 @@ ADMIN_SECRET = "platform/local/argocd/admin-password"
 REPO_SECRET = "platform/local/argocd/repositories/gitops"
 REPO_TOKEN = "ghp-canary-repo-token-5f0c2d"  # a canary: must never show up in any output
 CHART = {"repo": "https://charts.example.test", "name": "x", "version": "1.0.0"}
-
-
-def _tool(name: str) -> str:
-    venv = REPO_ROOT / ".venv" / "bin" / name
-    found = str(venv) if venv.is_file() else shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} not found: run 'make venv'")
-    return found
 
 
 def play(role: str, tasks_from: str = "main", **variables: Any) -> list[dict[str, Any]]:
@@ -91,7 +83,7 @@ def test_a_bad_variable_fails_at_role_entry_naming_it(role: str, variables: dict
 
 
 def kubectl_json(cluster: KubeCluster, *args: str) -> Any:
-    result = subprocess.run([_tool("kubectl"), *args, "-o", "json"], capture_output=True, text=True, env=cluster.env(), timeout=120, check=True)
+    result = subprocess.run([tool("kubectl"), *args, "-o", "json"], capture_output=True, text=True, env=cluster.env(), timeout=120, check=True)
     return json.loads(result.stdout)
 
 
@@ -101,7 +93,7 @@ def secret_data(cluster: KubeCluster, name: str) -> dict[str, str]:
 
 
 def helm_values(cluster: KubeCluster) -> dict[str, Any]:
-    command = [_tool("helm"), "get", "values", "argocd", "-n", "argocd", "-o", "json"]
+    command = [tool("helm"), "get", "values", "argocd", "-n", "argocd", "-o", "json"]
     out = subprocess.run(command, capture_output=True, text=True, env=cluster.env(), timeout=60, check=True)
     return dict(json.loads(out.stdout))
 
@@ -220,5 +212,5 @@ def test_reloader_waits_bounded_for_the_csi_crds(kube_cluster: KubeCluster, char
     failed = run.result(f"{RELOADER} : Wait for the Secrets Store CSI CRDs to be Established")
     assert failed["failed"] is True
     assert "Deliver the Reloader chart" not in run.output  # nothing installed before the CRDs are there
-    cleanup = [_tool("kubectl"), "delete", "namespace", "t-reloader-csi", "--wait=false"]
+    cleanup = [tool("kubectl"), "delete", "namespace", "t-reloader-csi", "--wait=false"]
     subprocess.run(cleanup, env=kube_cluster.env(), capture_output=True, timeout=60, check=False)

@@ -12,7 +12,6 @@ versions (see the roles' READMEs and the change notes).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import yaml
 from scripts import role_docs
 from tests.support import linkerd_pki
 from tests.support.ansible import REPO_ROOT, run_playbook
+from tests.support.tools import tool
 
 CHARTS = REPO_ROOT / "tests" / "charts"
 ROLES = sorted(path.parent.parent.name for path in (REPO_ROOT / "roles").glob("*/tasks/values.yml"))
@@ -34,14 +34,6 @@ ROLE_VARS: dict[str, dict[str, Any]] = {
     # The trust bundle the linkerd_identity role exports (a certificate made for this test only).
     "linkerd": {"linkerd_identity_trust_bundle_pem": linkerd_pki.anchor().cert_pem},
 }
-
-
-def _helm() -> str:
-    venv = REPO_ROOT / ".venv" / "bin" / "helm"
-    found = str(venv) if venv.is_file() else shutil.which("helm")
-    if not found:
-        pytest.fail("helm not found: run 'make venv'")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +96,7 @@ def test_values_render_with_the_test_chart(rendered: dict[str, dict[str, Any]], 
     values_file = tmp_path / "values.json"
     values_file.write_text(json.dumps(values))
     release = prefix.replace("_", "-")
-    command = [_helm(), "template", release, str(CHARTS / chart), "--namespace", "values-test", "--kube-version", KUBE_VERSION]
+    command = [tool("helm"), "template", release, str(CHARTS / chart), "--namespace", "values-test", "--kube-version", KUBE_VERSION]
     completed = subprocess.run(
         [*command, "--include-crds", "-f", str(values_file)],
         capture_output=True,

@@ -36,6 +36,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+try:
+    from tests.support.tools import stop_pid
+except ImportError:  # run as a script (python tests/support/chart_repo.py up)
+    from tools import stop_pid  # type: ignore[no-redef]
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHARTS_DIR = REPO_ROOT / "tests" / "charts"
 MANIFESTS_DIR = REPO_ROOT / "tests" / "manifests"
@@ -243,14 +248,7 @@ def cmd_up() -> int:
 def cmd_down(quiet: bool = False) -> int:
     if PID_FILE.is_file():
         with contextlib.suppress(ValueError):
-            pid = int(PID_FILE.read_text(encoding="utf-8").strip())
-            if _pid_alive(pid) and _our_server(pid):
-                os.kill(pid, signal.SIGTERM)
-                deadline = time.monotonic() + STOP_TIMEOUT
-                while _pid_alive(pid) and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                if _pid_alive(pid):
-                    os.kill(pid, signal.SIGKILL)
+            stop_pid(int(PID_FILE.read_text(encoding="utf-8").strip()), lambda pid: _pid_alive(pid) and _our_server(pid), STOP_TIMEOUT)
     shutil.rmtree(SERVE_DIR, ignore_errors=True)
     URL_FILE.unlink(missing_ok=True)
     if not quiet:

@@ -29,6 +29,11 @@ from typing import Any
 
 import boto3
 
+try:
+    from tests.support.tools import stop_pid
+except ImportError:  # run as a script (python tests/support/moto.py up)
+    from tools import stop_pid  # type: ignore[no-redef]
+
 ACCESS_KEY = "testing-access-key"
 SECRET_KEY = "testing-secret-key"
 REGION = "eu-west-1"
@@ -198,15 +203,8 @@ def cmd_up(port: int | None = None) -> int:
 
 def cmd_down(quiet: bool = False) -> int:
     if PID_FILE.is_file():
-        with contextlib.suppress(ValueError, ProcessLookupError):
-            pid = int(PID_FILE.read_text(encoding="utf-8").strip())
-            if _our_server(pid):
-                os.killpg(pid, signal.SIGTERM)
-                deadline = time.monotonic() + STOP_TIMEOUT
-                while _our_server(pid) and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                if _our_server(pid):
-                    os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ValueError):
+            stop_pid(int(PID_FILE.read_text(encoding="utf-8").strip()), _our_server, STOP_TIMEOUT, group=True)
     PID_FILE.unlink(missing_ok=True)
     URL_FILE.unlink(missing_ok=True)
     if not quiet:
