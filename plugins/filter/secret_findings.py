@@ -17,8 +17,8 @@ version_added: 0.1.0
 author:
   - eks_gitops.platform maintainers
 description:
-  - Takes named documents, for example C({"Application argocd/traefik": <spec>}), and returns every place that
-    holds secret material, each as C({path, reason}) without the value.
+  - Takes named documents, a mapping of a name such as C(Application argocd/traefik) to the document, and returns
+    every place that holds secret material, each as C({path, reason}) without the value.
   - Secret material is one of the O(known) values (exact, also inside a longer string or base64-encoded),
     a PEM private key, an AWS access key id, a bcrypt hash, a JSON web token, or a non-empty string under a key
     that names a secret (C(password), C(token), C(privateKey), ...; references such as C(existingSecret) or
@@ -32,7 +32,7 @@ options:
   known:
     description:
       - Secret values that must not appear (shorter than 8 characters are ignored). An item may be a mapping or a
-        list, such as the JSON of a Secrets Manager secret: every string in it counts.
+        list, such as the JSON of a Secrets Manager secret, and then every string in it counts.
     type: list
     elements: raw
     default: []
