@@ -62,7 +62,7 @@ def markdown(rows: Sequence[Mapping[str, str]], title: Optional[str] = None) -> 
     if title:
         lines += [f"# {title}", ""]
     lines.append("| " + " | ".join(COLUMNS) + " |")
-    lines.append("| " + " | ".join("---" for _ in COLUMNS) + " |")
+    lines.append("| " + " | ".join(["---"] * len(COLUMNS)) + " |")
     for row in rows:
         lines.append("| " + " | ".join(_markdown_cell(row[column]) for column in COLUMNS) + " |")
     lines += ["", f"{summary['pass']} passed, {summary['fail']} failed, {summary['skipped']} skipped."]
