@@ -15,19 +15,15 @@ from typing import Any
 import pytest
 
 from tests.support import linkerd_pki
-from tests.support.ansible import REPO_ROOT, run_playbook
+from tests.support.ansible import run_playbook
 from tests.support.kube import KubeCluster
+from tests.support.roles import KUBECTL, role_play, task_names
 
 ROLE = "eks_gitops.platform.linkerd"
-KUBECTL = str(REPO_ROOT / ".venv" / "bin" / "kubectl")
 
 
 def play(**variables: Any) -> list[dict[str, Any]]:
-    return [{"name": "Linkerd", "hosts": "localhost", "gather_facts": False, "vars": variables, "roles": [ROLE]}]
-
-
-def task_names(run: Any) -> list[str]:
-    return [task["task"]["name"] for play in run.report["plays"] for task in play["tasks"]]
+    return role_play(ROLE, **variables)
 
 
 def test_no_trust_anchors_no_install(tmp_path: Path) -> None:

@@ -17,41 +17,23 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
+from tests.support.ansible import PlaybookRun, run_playbook
 from tests.support.kube import KubeCluster
 from tests.support.moto import MotoServer
+from tests.support.roles import HELM, kubectl, kubectl_json, role_play
 
 ROLE = "eks_gitops.platform.secrets_store_csi"
-KUBECTL = str(REPO_ROOT / ".venv" / "bin" / "kubectl")
-HELM = str(REPO_ROOT / ".venv" / "bin" / "helm")
 RELEASE = "secrets-store-csi-driver-provider-aws"
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
 
 
 def play(tasks_from: str = "main", **variables: Any) -> list[dict[str, Any]]:
-    include = {"name": ROLE} if tasks_from == "main" else {"name": ROLE, "tasks_from": tasks_from}
-    return [
-        {
-            "name": "Secrets Store CSI",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "vars": variables,
-            "tasks": [{"name": "CSI role", "ansible.builtin.include_role": include}],
-        }
-    ]
+    return role_play(ROLE, tasks_from, **variables)
 
 
 def ok(run: PlaybookRun) -> PlaybookRun:
     assert run.rc == 0, run.output[-6000:]
     return run
-
-
-def kubectl(cluster: KubeCluster, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KUBECTL, *args], capture_output=True, text=True, env=cluster.env(), timeout=120, check=check)
-
-
-def kubectl_json(cluster: KubeCluster, *args: str) -> Any:
-    return json.loads(kubectl(cluster, *args, "-o", "json").stdout)
 
 
 SPC_CHECK = f"{ROLE} : Check the SecretProviderClass settings"

@@ -17,33 +17,18 @@ import bcrypt
 import pytest
 import yaml
 
-from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
+from tests.support.ansible import run_playbook
 from tests.support.kube import KubeCluster
 from tests.support.moto import MotoServer
+from tests.support.roles import HELM, KUBECTL, kubectl_json, role_play, task_names
 
 ROLE = "eks_gitops.platform.traefik"
 GUARD_TASK = f"{ROLE} : Check that the dashboard cannot be reached without auth and allowlist"
-KUBECTL = str(REPO_ROOT / ".venv" / "bin" / "kubectl")
-HELM = str(REPO_ROOT / ".venv" / "bin" / "helm")
 PASSWORD_SECRET = "platform/test/traefik/dashboard"
 
 
 def play(tasks_from: str = "main", **variables: Any) -> list[dict[str, Any]]:
-    include = {"name": ROLE} if tasks_from == "main" else {"name": ROLE, "tasks_from": tasks_from}
-    return [
-        {
-            "name": "Traefik",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "vars": variables,
-            "tasks": [{"name": "Traefik role", "ansible.builtin.include_role": include}],
-        }
-    ]
-
-
-def task_names(run: PlaybookRun) -> list[str]:
-    assert run.report is not None
-    return [task["task"]["name"] for play in run.report["plays"] for task in play["tasks"]]
+    return role_play(ROLE, tasks_from, **variables)
 
 
 # --- the guard: no cluster needed, it runs before anything is written ------------------------------------------
@@ -115,11 +100,6 @@ def test_a_protected_route_refuses_a_public_allowlist(tmp_path: Path) -> None:
 
 
 # --- a real converge -------------------------------------------------------------------------------------------
-
-
-def kubectl_json(cluster: KubeCluster, *args: str) -> Any:
-    result = subprocess.run([KUBECTL, *args, "-o", "json"], capture_output=True, text=True, env=cluster.env(), timeout=120, check=True)
-    return json.loads(result.stdout)
 
 
 @pytest.fixture
