@@ -9,7 +9,8 @@
     python scripts/sandbox.py down       remove the platform from a cluster that stays up, then stop what `up` started
     python scripts/sandbox.py env        print the export lines for running the playbooks by hand
     python scripts/sandbox.py bench      on a fresh cluster and moto of its own: bootstrap twice, print both wall
-                                         times, their ratio and the second run's changed count, then stop them
+                                         times, their ratio and the second run's changed count, then stop them;
+                                         exits non-zero when the second run changed anything
 
 `make sandbox`, `make sandbox-down`, `make sandbox-env` and `make bench-bootstrap` call these. State lives under
 LOCAL_CLUSTER_STATE_DIR (default .local), like the cluster's, the chart repository's and moto's.
@@ -279,7 +280,8 @@ def bench() -> int:
     print(f"ratio:       {ratio:7.1%}  (target <= {BENCH_TARGET_RATIO:.0%}: {'met' if ratio <= BENCH_TARGET_RATIO else 'MISSED'})")
     print(f"second run changed: {changed} ({'ok' if changed == 0 else 'NOT IDEMPOTENT'})")
     print(f"figures in {REPO_ROOT / '.local' / 'bench-bootstrap.json'}")
-    return 0 if changed == 0 and ratio <= BENCH_TARGET_RATIO else 1
+    # The changed count is a correctness check; the ratio is a target, reported above either way.
+    return 0 if changed == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
