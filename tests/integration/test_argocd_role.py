@@ -23,6 +23,7 @@ import yaml
 from tests.support.ansible import run_playbook
 from tests.support.kube import KubeCluster
 from tests.support.moto import MotoServer
+from tests.support.roles import kubectl, kubectl_json, role_play
 from tests.support.tools import tool
 
 ARGOCD = "eks_gitops.platform.argocd"
@@ -32,17 +33,6 @@ ADMIN_SECRET = "platform/local/argocd/admin-password"
 REPO_SECRET = "platform/local/argocd/repositories/gitops"
 REPO_TOKEN = "ghp-canary-repo-token-5f0c2d"  # a canary: must never show up in any output
 CHART = {"repo": "https://charts.example.test", "name": "x", "version": "1.0.0"}
-
-
-def play(role: str, tasks_from: str = "main", **variables: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": f"{role} {tasks_from}",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "tasks": [{"name": "run the role", "ansible.builtin.include_role": {"name": role, "tasks_from": tasks_from}, "vars": variables}],
-        }
-    ]
 
 
 def failure_message(run: Any) -> str:
@@ -71,7 +61,7 @@ def failure_message(run: Any) -> str:
     ],
 )
 def test_a_bad_variable_fails_at_role_entry_naming_it(role: str, variables: dict[str, Any], named: str, tmp_path: Path) -> None:
-    run = run_playbook(play(role, **variables), tmp_path)
+    run = run_playbook(role_play(role, **variables), tmp_path)
     assert run.rc != 0
     message = failure_message(run)
     assert "Validating arguments against arg spec" in message or "argument_errors" in message, message
@@ -80,11 +70,6 @@ def test_a_bad_variable_fails_at_role_entry_naming_it(role: str, variables: dict
 
 
 # --- a real converge ----------------------------------------------------------------------------------------
-
-
-def kubectl_json(cluster: KubeCluster, *args: str) -> Any:
-    result = subprocess.run([tool("kubectl"), *args, "-o", "json"], capture_output=True, text=True, env=cluster.env(), timeout=120, check=True)
-    return json.loads(result.stdout)
 
 
 def secret_data(cluster: KubeCluster, name: str) -> dict[str, str]:
@@ -114,7 +99,7 @@ def test_argocd_converge(aws: MotoServer, kube_cluster: KubeCluster, chart_repo:
         "argocd_cluster_addon_role_arns": {"secrets_store_csi": "arn:aws:iam::123456789012:role/csi"},
     }
 
-    first = run_playbook(play(ARGOCD, **variables), tmp_path, env=env)
+    first = run_playbook(role_play(ARGOCD, **variables), tmp_path, env=env)
     assert first.rc == 0, first.output[-6000:]
     password = sm.get_secret_value(SecretId=ADMIN_SECRET)["SecretString"]
     assert len(password) == 32
@@ -134,20 +119,22 @@ def test_argocd_converge(aws: MotoServer, kube_cluster: KubeCluster, chart_repo:
         assert REPO_TOKEN not in text
 
     # The re-run, at -vvv (every module argument and result printed): nothing changes, nothing leaks.
-    second = run_playbook(play(ARGOCD, **variables), tmp_path, env=env, verbosity=3, json_output=False)
+    second = run_playbook(role_play(ARGOCD, **variables), tmp_path, env=env, verbosity=3, json_output=False)
     assert second.rc == 0, second.output[-4000:]
     assert "changed=0" in second.output, second.output[-4000:]
     assert secret_data(kube_cluster, "argocd-secret")["admin.password"] == hashed
 
     # Check mode with a changed domain: reports the change, shows the values diff, changes nothing.
-    checked = run_playbook(play(ARGOCD, **{**variables, "argocd_domain": "argocd.changed.test"}), tmp_path, env=env, check=True, diff=True, json_output=False)
+    checked = run_playbook(
+        role_play(ARGOCD, **{**variables, "argocd_domain": "argocd.changed.test"}), tmp_path, env=env, check=True, diff=True, json_output=False
+    )
     assert checked.rc == 0, checked.output[-4000:]
     assert "changed=0" not in checked.output
     assert "+  domain: argocd.changed.test" in checked.output or "argocd.changed.test" in checked.output
     assert helm_values(kube_cluster)["global"]["domain"] == "argocd.it.eks-gitops.test"
     application = kubectl_json(kube_cluster, "-n", "argocd", "get", "applications.argoproj.io", "argocd")
     assert application["spec"]["source"]["helm"]["valuesObject"]["global"]["domain"] == "argocd.it.eks-gitops.test"
-    quiet = run_playbook(play(ARGOCD, **variables), tmp_path, env=env, check=True, diff=True, json_output=False)
+    quiet = run_playbook(role_play(ARGOCD, **variables), tmp_path, env=env, check=True, diff=True, json_output=False)
     assert quiet.rc == 0, quiet.output[-4000:]
     assert "changed=0" in quiet.output, quiet.output[-4000:]
 
@@ -158,7 +145,7 @@ def test_argocd_converge(aws: MotoServer, kube_cluster: KubeCluster, chart_repo:
 
     # A password rotated in Secrets Manager: a new hash (and modification time), and nothing else changes.
     sm.put_secret_value(SecretId=ADMIN_SECRET, SecretString="rotated-by-an-operator-0c9d")
-    rotated = run_playbook(play(ARGOCD, **variables), tmp_path, env=env)
+    rotated = run_playbook(role_play(ARGOCD, **variables), tmp_path, env=env)
     assert rotated.rc == 0, rotated.output[-4000:]
     assert rotated.stats["changed"] == 1, rotated.output[-4000:]
     assert rotated.result(f"{ARGOCD} : Write the admin password hash into argocd-secret")["changed"] is True
@@ -168,7 +155,7 @@ def test_argocd_converge(aws: MotoServer, kube_cluster: KubeCluster, chart_repo:
     assert "rotated-by-an-operator-0c9d" not in rotated.output
 
     # Argo CD delivery: the release exists, so Helm is left alone and the self-managed Application carries it.
-    delivered = run_playbook(play(ARGOCD, **{**variables, "platform_delivery": "argocd", "argocd_server_replicas": 3}), tmp_path, env=env)
+    delivered = run_playbook(role_play(ARGOCD, **{**variables, "platform_delivery": "argocd", "argocd_server_replicas": 3}), tmp_path, env=env)
     assert delivered.rc == 0, delivered.output[-4000:]
     assert helm_values(kube_cluster)["server"]["replicas"] == 1
     application = kubectl_json(kube_cluster, "-n", "argocd", "get", "applications.argoproj.io", "argocd")
@@ -183,7 +170,7 @@ def test_check_mode_on_a_new_namespace_writes_nothing(aws: MotoServer, kube_clus
     env = {**aws.env(), "K8S_AUTH_KUBECONFIG": str(kube_cluster.kubeconfig)}
     namespace = "t-argocd-check"
     run = run_playbook(
-        play(ARGOCD, platform_chart_repository=chart_repo, argocd_namespace=namespace, argocd_ingressroute_enabled=False, argocd_wait_timeout=30),
+        role_play(ARGOCD, platform_chart_repository=chart_repo, argocd_namespace=namespace, argocd_ingressroute_enabled=False, argocd_wait_timeout=30),
         tmp_path,
         env=env,
         check=True,
@@ -204,7 +191,7 @@ def test_reloader_waits_bounded_for_the_csi_crds(kube_cluster: KubeCluster, char
         pytest.skip("the Secrets Store CSI CRDs are installed on this cluster")
     env = {"K8S_AUTH_KUBECONFIG": str(kube_cluster.kubeconfig)}
     run = run_playbook(
-        play(RELOADER, platform_chart_repository=chart_repo, reloader_namespace="t-reloader-csi", reloader_csi_integration=True, reloader_wait_timeout=5),
+        role_play(RELOADER, platform_chart_repository=chart_repo, reloader_namespace="t-reloader-csi", reloader_csi_integration=True, reloader_wait_timeout=5),
         tmp_path,
         env=env,
     )
@@ -212,5 +199,4 @@ def test_reloader_waits_bounded_for_the_csi_crds(kube_cluster: KubeCluster, char
     failed = run.result(f"{RELOADER} : Wait for the Secrets Store CSI CRDs to be Established")
     assert failed["failed"] is True
     assert "Deliver the Reloader chart" not in run.output  # nothing installed before the CRDs are there
-    cleanup = [tool("kubectl"), "delete", "namespace", "t-reloader-csi", "--wait=false"]
-    subprocess.run(cleanup, env=kube_cluster.env(), capture_output=True, timeout=60, check=False)
+    kubectl(kube_cluster, "delete", "namespace", "t-reloader-csi", "--wait=false", check=False)
