@@ -133,12 +133,33 @@ def report(sandbox: Sandbox) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def bootstrapped(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> tuple[PlaybookRun, PlaybookRun]:
+def checked_first(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> PlaybookRun:
+    """bootstrap.yml --check --diff on the new cluster and the empty account, before anything was installed."""
+    return sandbox.run(BOOTSTRAP, tmp_path_factory.mktemp("bootstrap-check"), "--check", "--diff")
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(sandbox: Sandbox, checked_first: PlaybookRun, tmp_path_factory: pytest.TempPathFactory) -> tuple[PlaybookRun, PlaybookRun]:
     # An interrupted run: killed, helm and all, while Traefik's release is being installed.
     sandbox.interrupt(BOOTSTRAP, tmp_path_factory.mktemp("bootstrap-0"), "Install or upgrade Helm release traefik")
     first = ok(sandbox.run(BOOTSTRAP, tmp_path_factory.mktemp("bootstrap-1")))
     second = ok(sandbox.run(BOOTSTRAP, tmp_path_factory.mktemp("bootstrap-2")))
     return first, second
+
+
+def test_check_mode_on_a_new_cluster_and_account_writes_nothing(sandbox: Sandbox, checked_first: PlaybookRun) -> None:
+    assert checked_first.rc == 0, checked_first.output[-8000:]
+    assert checked_first.stats["changed"] > 0, "check mode must report what a real run would change"
+    assert sandbox.aws.client("secretsmanager").list_secrets()["SecretList"] == []
+    assert sandbox.aws.client("iam").list_roles()["Roles"] == []
+    assert sandbox.aws.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert sandbox.aws.client("ecr").describe_repositories()["repositories"] == []
+    namespaces = {item["metadata"]["name"] for item in sandbox.kubectl_json("get", "namespaces")["items"]}
+    assert not namespaces & {"argocd", "traefik", "linkerd", "linkerd-viz", "reloader"}, namespaces
+    crds = [item["metadata"]["name"] for item in sandbox.kubectl_json("get", "crds")["items"]]
+    assert not [name for name in crds if name.endswith(("argoproj.io", "traefik.io", "linkerd.io"))], crds
+    assert not (sandbox.state / "gitops-repo").exists()
+    assert not (sandbox.state / "validate").exists()
 
 
 def test_an_interrupted_bootstrap_is_finished_by_running_it_again_and_then_nothing_changes(bootstrapped: tuple[PlaybookRun, PlaybookRun]) -> None:
