@@ -1,4 +1,4 @@
-"""chart_release keeps the CRDs of a chart's crds/ directory current across chart versions.
+"""chart_release keeps the CRDs of a chart's crds/ directory current across chart versions; its wait_deployments entry point.
 
 Helm installs a chart's ``crds/`` only on the first install and never upgrades them. The role applies them
 server-side before every install or upgrade; this test bumps a chart whose CRD schema grows a field and shows
@@ -169,3 +169,42 @@ def test_without_the_crd_upgrade_helm_leaves_the_crd_stale(kube_cluster: KubeClu
     assert bumped.rc == 0, bumped.output[-6000:]
     assert "widget-1.1.0" in chart_of(kube_cluster, release)
     assert crd_fields(kube_cluster, group) == ["size"]
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: registry.example.test/web:1.0.0
+"""
+
+
+@pytest.mark.kube
+def test_wait_deployments_waits_for_available_ones_and_names_the_missing_one(kube_cluster: KubeCluster, release: str, tmp_path: Path) -> None:
+    env = kube_cluster.env()
+    kubectl(kube_cluster, "create", "namespace", release)
+    kubectl(kube_cluster, "apply", "-n", release, "-f", "-", stdin=DEPLOYMENT)
+    wait = {"chart_release_namespace": release, "chart_release_wait_timeout": 60}
+
+    ok = run_playbook(role_play(ROLE, "wait_deployments", chart_release_deployments=["web"], **wait), tmp_path, env=env)
+    assert ok.rc == 0, ok.output[-4000:]
+    assert kubectl_json(kube_cluster, "-n", release, "get", "deployment", "web")["status"]["availableReplicas"] == 2
+
+    missing = run_playbook(
+        role_play(ROLE, "wait_deployments", chart_release_deployments=["web", "no-such-deployment"], **{**wait, "chart_release_wait_timeout": 5}),
+        tmp_path,
+        env=env,
+    )
+    assert missing.rc != 0
+    message = missing.result(f"{ROLE} : Check that the Deployments are Available in {release}")["msg"]
+    assert f"Deployments not Available in namespace {release} after 5 s: no-such-deployment." in message

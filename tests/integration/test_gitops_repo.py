@@ -381,6 +381,30 @@ def test_rerun_is_a_noop_keeps_the_deployed_tag_and_leaves_other_files_alone(sca
     assert yaml.safe_load((work / CHART / "ci" / "dev-values.yaml").read_text())["image"]["tag"] == "sha-0123456789abcdef"
 
 
+def test_an_edited_or_chmodded_owned_file_is_put_back_and_nothing_else_is_written(scaffold: Scaffold, tmp_path: Path) -> None:
+    work = tmp_path / "repo"
+    shutil.copytree(scaffold.dest, work)
+    service = work / CHART / "templates" / "service.yaml"
+    workflow = work / ".github" / "workflows" / "pr-validation.yaml"
+    service.write_text(service.read_text() + "# a hand edit\n")
+    workflow.chmod(0o600)
+    untouched = {path: content for path, content in tree(work).items() if path not in {str(service.relative_to(work)), str(workflow.relative_to(work))}}
+
+    run = render(work, tmp_path, diff=True)
+
+    assert run.rc == 0, run.output
+    changed = changed_tasks(run)
+    assert sorted(changed) == sorted(
+        [
+            f"eks_gitops.platform.gitops_repo : Render the charts, the Applications and the workflows: {CHART}/templates/service.yaml",
+            "eks_gitops.platform.gitops_repo : Render the charts, the Applications and the workflows: .github/workflows/pr-validation.yaml",
+        ]
+    ), changed
+    assert service.read_bytes() == (scaffold.dest / CHART / "templates" / "service.yaml").read_bytes()
+    assert workflow.stat().st_mode & 0o777 == 0o644
+    assert {path: content for path, content in tree(work).items() if path in untouched} == untouched
+
+
 def test_check_mode_writes_nothing(tmp_path: Path) -> None:
     dest = tmp_path / "new"
     run = render(dest, tmp_path, check=True, diff=True)

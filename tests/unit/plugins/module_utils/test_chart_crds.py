@@ -20,7 +20,7 @@ def crd(name: str) -> str:
     return (
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
         f"metadata:\n  name: {name}\nspec:\n  group: {group}\n  scope: Namespaced\n"
-        f"  names: {{plural: {name.split('.')[0]}, kind: K}}\n  versions: []\n"
+        f"  names: {{plural: {name.split('.', maxsplit=1)[0]}, kind: K}}\n  versions: []\n"
     )
 
 
@@ -92,7 +92,7 @@ def test_no_crds() -> None:
 def test_bad_input_is_named() -> None:
     with pytest.raises(ChartCrdsError, match=r"from app/crds/bad.yaml\) is not valid YAML"):
         crd_documents("---\n# Source: app/crds/bad.yaml\nkind: [unclosed\n")
-    with pytest.raises(ChartCrdsError, match="has no metadata.name"):
+    with pytest.raises(ChartCrdsError, match=r"has no metadata.name"):
         crd_documents("---\n# Source: app/crds/x.yaml\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {}\n")
     with pytest.raises(ChartCrdsError, match="expected the text helm template printed"):
         crd_documents(["not", "text"])  # type: ignore[arg-type]
@@ -102,7 +102,7 @@ def test_filter() -> None:
     chart_crds = FilterModule().filters()["chart_crds"]
     assert names(chart_crds(MANIFEST))[0] == "widgets.example.test"
     assert chart_crds(None) == []
-    with pytest.raises(AnsibleError, match="eks_gitops.platform.chart_crds: .* is not valid YAML"):
+    with pytest.raises(AnsibleError, match=r"eks_gitops.platform.chart_crds: .* is not valid YAML"):
         chart_crds("---\n# Source: app/crds/bad.yaml\nkind: [unclosed\n")
 
 
