@@ -21,7 +21,7 @@ description:
     O(kubernetes.core.helm_template#module:include_crds=true)) and returns the C(CustomResourceDefinition)
     documents that come from the C(crds/) directory of the chart or of one of its subcharts.
   - Helm installs those only on the first install of a release and never upgrades them; the C(chart_release)
-    role applies them server-side before every install or upgrade. CRDs rendered from C(templates/) belong to
+    role applies them server-side before a chart is installed or its version changes. CRDs rendered from C(templates/) belong to
     the Helm release and are left out, as are documents of other kinds.
 options:
   _input:

@@ -4,7 +4,8 @@
 
 Helm installs the files of a chart's ``crds/`` directory (and of its subcharts') only when the release is
 first installed and never upgrades them. To keep them current, the ``chart_release`` role renders the pinned
-chart with ``helm template --include-crds`` and applies those CRDs itself, before Helm runs.
+chart with ``helm template --include-crds`` and applies those CRDs itself, before Helm installs the chart or
+upgrades it to another version.
 
 Only the ``crds/`` ones: a CRD rendered from ``templates/`` belongs to the Helm release (Helm upgrades it, and
 applying it before the first install would make Helm refuse to adopt it). ``helm template`` marks where every
