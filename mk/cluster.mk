@@ -6,9 +6,11 @@
 CLUSTER_SCRIPT := scripts/local_cluster.sh
 CHART_REPO_CLI := tests/support/chart_repo.py
 MOTO_CLI := tests/support/moto.py
+ARGOCD_CLI := tests/support/local_argocd.py
+GIT_SERVER_CLI := tests/support/git_server.py
 
 .PHONY: cluster-binaries
-cluster-binaries: ## Build the pinned control-plane binaries into the user cache (a no-op when cached)
+cluster-binaries: ## Build the pinned control-plane and Argo CD binaries into the user cache (a no-op when cached)
 	bash $(CLUSTER_SCRIPT) binaries
 
 .PHONY: cluster-up
@@ -16,12 +18,28 @@ cluster-up: venv ## Start the local cluster (or reuse it); kubeconfig in .local/
 	bash $(CLUSTER_SCRIPT) up
 
 .PHONY: cluster-down
-cluster-down: ## Stop every process of the local cluster and remove its state
+cluster-down: ## Stop every process of the local cluster (and its Argo CD) and remove its state
 	bash $(CLUSTER_SCRIPT) down
 
 .PHONY: cluster-status
 cluster-status: ## Tell whether the local cluster is running
 	bash $(CLUSTER_SCRIPT) status
+
+.PHONY: argocd-up
+argocd-up: venv cluster-binaries ## Run the real Argo CD (controller, repo-server, server, appset controller, Redis) beside the local cluster
+	$(BIN)/python $(ARGOCD_CLI) up --namespace $(or $(ARGOCD_NAMESPACE),argocd) >/dev/null
+
+.PHONY: argocd-down
+argocd-down: ## Stop the local Argo CD started by argocd-up
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) $(ARGOCD_CLI) down
+
+.PHONY: git-server-up
+git-server-up: venv ## Serve Git repositories on 127.0.0.1 (smart HTTP, push webhooks); URL in .local/git-server.url
+	$(BIN)/python $(GIT_SERVER_CLI) up --repo platform-gitops >/dev/null
+
+.PHONY: git-server-down
+git-server-down: ## Stop the Git server and remove its repositories
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) $(GIT_SERVER_CLI) down
 
 .PHONY: chart-repo-up
 chart-repo-up: venv ## Serve the test charts on 127.0.0.1 (or reuse); URL in .local/chart-repo.url

@@ -3,7 +3,8 @@
 # kube-controller-manager, kube-scheduler) run as plain processes by kwokctl, with
 # kwok simulating the nodes. No container runtime or image registry is needed.
 #
-#   scripts/local_cluster.sh binaries   build the pinned binaries into the user cache (no-op when cached)
+#   scripts/local_cluster.sh binaries   build the pinned binaries (control plane and Argo CD) into the user cache
+#                                       (no-op when cached)
 #   scripts/local_cluster.sh up         start the cluster, or reuse the running one
 #   scripts/local_cluster.sh down       stop every process the cluster started and remove its state
 #   scripts/local_cluster.sh status     exit 0 when the cluster answers, 1 otherwise
@@ -42,17 +43,25 @@ mod_version_of() {
     kube) printf '%s\n' "$KUBE_VERSION" ;;
     etcd) printf '%s\n' "$ETCD_VERSION" ;;
     kwok) printf '%s\n' "$KWOK_VERSION" ;;
+    argocd) printf '%s\n' "$ARGOCD_VERSION" ;;
   esac
 }
+
+# The toolchain a module's go.mod asks for (its toolchain line, else local): Argo CD needs a newer Go than the
+# one installed, and the go command fetches that toolchain from the module proxy.
+toolchain_of() { awk '$1 == "toolchain" { print $2; found = 1; exit } END { if (!found) print "local" }' "$TOOLS_DIR/$1/go.mod"; }
 
 KUBE_VERSION=$(mod_version kube k8s.io/kubernetes)
 ETCD_VERSION=$(mod_version etcd go.etcd.io/etcd/server/v3)
 KWOK_VERSION=$(mod_version kwok sigs.k8s.io/kwok)
-[[ -n "$KUBE_VERSION" && -n "$ETCD_VERSION" && -n "$KWOK_VERSION" ]] || die "cannot read pinned versions from $TOOLS_DIR/*/go.mod"
+ARGOCD_VERSION=$(mod_version argocd github.com/argoproj/argo-cd/v3)
+[[ -n "$KUBE_VERSION" && -n "$ETCD_VERSION" && -n "$KWOK_VERSION" && -n "$ARGOCD_VERSION" ]] ||
+  die "cannot read pinned versions from $TOOLS_DIR/*/go.mod"
 
 KUBE_BIN_DIR="$BIN_ROOT/kubernetes-$KUBE_VERSION"
 ETCD_BIN_DIR="$BIN_ROOT/etcd-$ETCD_VERSION"
 KWOK_BIN_DIR="$BIN_ROOT/kwok-$KWOK_VERSION"
+ARGOCD_BIN_DIR="$BIN_ROOT/argocd-$ARGOCD_VERSION"
 
 export KWOK_KUBE_APISERVER_BINARY="$KUBE_BIN_DIR/kube-apiserver"
 export KWOK_KUBE_CONTROLLER_MANAGER_BINARY="$KUBE_BIN_DIR/kube-controller-manager"
@@ -95,36 +104,68 @@ stamp_of() {
   } | sha256sum | cut -d' ' -f1
 }
 
+# Minutes a cold build of each binary took on a 2-core machine (Go build cache empty, modules downloaded),
+# shown while building so that a long build does not look like a hang.
+build_minutes() {
+  case $1 in
+    etcd) echo 2 ;;
+    kwok | kwokctl) echo 2 ;;
+    kube-apiserver) echo 6 ;;
+    kube-controller-manager) echo 4 ;;
+    kube-scheduler) echo 2 ;;
+    argocd) echo 9 ;;
+    *) echo 1 ;;
+  esac
+}
+
+BUILD_TOTAL=0
+BUILD_DONE=0
+
+# component_cached <component> <bin dir> <ldflags> <name>=<package>...: exit 0 when the cache is current.
+component_cached() {
+  local component=$1 bin_dir=$2 ldflags=$3 have="" spec
+  shift 3
+  [[ -f "$bin_dir/.stamp" ]] && have=$(<"$bin_dir/.stamp")
+  [[ "$have" == "$(stamp_of "$component" "$ldflags")" ]] || return 1
+  for spec in "$@"; do
+    [[ -x "$bin_dir/${spec%%=*}" ]] || return 1
+  done
+}
+
 # build_component <component dir> <bin dir> <ldflags> <name>=<package>...
 build_component() {
   local component=$1 bin_dir=$2 ldflags=$3
   shift 3
-  local want have=""
-  want=$(stamp_of "$component" "$ldflags")
-  [[ -f "$bin_dir/.stamp" ]] && have=$(<"$bin_dir/.stamp")
-  local missing=0 spec
-  for spec in "$@"; do
-    [[ -x "$bin_dir/${spec%%=*}" ]] || missing=1
-  done
-  if [[ "$have" == "$want" && $missing == 0 ]]; then
+  if component_cached "$component" "$bin_dir" "$ldflags" "$@"; then
     log "$component: cached in $bin_dir"
     return 0
   fi
   require_go
-  local tmp="$bin_dir.tmp.$$" start end
-  rm -rf "$tmp"
+  local tmp="$bin_dir.tmp.$$" start end spec name toolchain
+  toolchain=$(toolchain_of "$component")
+  # Leftovers of an interrupted build (the lock is ours, so no other build is writing them).
+  rm -rf "$bin_dir".tmp.*
   mkdir -p "$tmp"
   start=$(date +%s)
-  log "$component $(mod_version_of "$component"): building (several minutes on a cold Go build cache)"
+  log "$component $(mod_version_of "$component"): building (Go toolchain: $toolchain)"
   for spec in "$@"; do
-    log "  go build ${spec#*=}"
+    name=${spec%%=*}
+    BUILD_DONE=$((BUILD_DONE + 1))
+    log "  building $name ($BUILD_DONE of $BUILD_TOTAL), about $(build_minutes "$name") min on 2 cores with a cold Go build cache"
     (
       cd "$TOOLS_DIR/$component"
-      GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
-        "$GO" build "${GO_BUILD_FLAGS[@]}" -ldflags="$ldflags" -o "$tmp/${spec%%=*}" "${spec#*=}"
+      GOTOOLCHAIN=$toolchain CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+        "$GO" build "${GO_BUILD_FLAGS[@]}" -ldflags="$ldflags" -o "$tmp/$name" "${spec#*=}"
     ) || { rm -rf "$tmp"; die "$component: go build of ${spec#*=} failed (see above)"; }
   done
-  printf '%s\n' "$want" >"$tmp/.stamp"
+  if [[ "$component" == argocd ]]; then
+    # The repo-server runs this script of Argo CD's module (GPG verification of revisions): taken from the
+    # module cache at build time, never committed here.
+    local module_dir
+    module_dir=$(cd "$TOOLS_DIR/argocd" && GOTOOLCHAIN=$toolchain GOFLAGS=-mod=readonly "$GO" list -m -f '{{.Dir}}' github.com/argoproj/argo-cd/v3)
+    install -m 0755 "$module_dir/hack/git-verify-wrapper.sh" "$tmp/git-verify-wrapper.sh"
+  fi
+  stamp_of "$component" "$ldflags" >"$tmp/.stamp"
   rm -rf "$bin_dir"
   mv "$tmp" "$bin_dir"
   end=$(date +%s)
@@ -151,19 +192,43 @@ kube_ldflags() {
   printf '%s\n' "$flags"
 }
 
+argocd_ldflags() {
+  local pkg=github.com/argoproj/argo-cd/v3/common
+  printf '%s\n' "$GO_LDFLAGS_BASE -X $pkg.version=${ARGOCD_VERSION#v} -X $pkg.buildDate=1970-01-01T00:00:00Z -X $pkg.gitTag=$ARGOCD_VERSION -X $pkg.gitTreeState=clean"
+}
+
+# Every component: <component> <bin dir> <ldflags> <name>=<package>...
+components() {
+  printf '%s\n' \
+    "etcd|$ETCD_BIN_DIR|$GO_LDFLAGS_BASE|etcd=go.etcd.io/etcd/server/v3" \
+    "kwok|$KWOK_BIN_DIR|$GO_LDFLAGS_BASE -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}|kwok=sigs.k8s.io/kwok/cmd/kwok kwokctl=sigs.k8s.io/kwok/cmd/kwokctl" \
+    "kube|$KUBE_BIN_DIR|$(kube_ldflags)|kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler" \
+    "argocd|$ARGOCD_BIN_DIR|$(argocd_ldflags)|argocd=github.com/argoproj/argo-cd/v3/cmd"
+}
+
 cmd_binaries() {
   mkdir -p "$BIN_ROOT"
   # One build at a time, also across make and pytest running side by side.
   exec 9>"$BIN_ROOT/.build.lock"
   flock -w 3600 9 || die "timed out waiting for another build to finish ($BIN_ROOT/.build.lock)"
-  build_component etcd "$ETCD_BIN_DIR" "$GO_LDFLAGS_BASE" etcd=go.etcd.io/etcd/server/v3
-  build_component kwok "$KWOK_BIN_DIR" \
-    "$GO_LDFLAGS_BASE -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}" \
-    kwok=sigs.k8s.io/kwok/cmd/kwok kwokctl=sigs.k8s.io/kwok/cmd/kwokctl
-  build_component kube "$KUBE_BIN_DIR" "$(kube_ldflags)" \
-    kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
-    kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
-    kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+  local component bin_dir ldflags specs minutes=0 spec
+  # First count what must be built, for the "n of N, about m min" progress lines.
+  while IFS='|' read -r component bin_dir ldflags specs; do
+    # shellcheck disable=SC2086 # specs is a list of words
+    if ! component_cached "$component" "$bin_dir" "$ldflags" $specs; then
+      for spec in $specs; do
+        BUILD_TOTAL=$((BUILD_TOTAL + 1))
+        minutes=$((minutes + $(build_minutes "${spec%%=*}")))
+      done
+    fi
+  done < <(components)
+  if ((BUILD_TOTAL > 0)); then
+    log "building $BUILD_TOTAL binaries from pinned Go modules: about $minutes min on 2 cores with a cold Go build cache, seconds when only relinking"
+  fi
+  while IFS='|' read -r component bin_dir ldflags specs; do
+    # shellcheck disable=SC2086
+    build_component "$component" "$bin_dir" "$ldflags" $specs
+  done < <(components)
   flock -u 9
   log "binaries: $(du -sh "$BIN_ROOT" | cut -f1) in $BIN_ROOT"
 }
@@ -284,8 +349,18 @@ cmd_up() {
   log "ready in $((SECONDS - start)) s"
 }
 
+# The real Argo CD beside this cluster (tests/support/local_argocd.py), if one runs: stopped first.
+stop_argocd() {
+  local python=$ROOT/.venv/bin/python
+  [[ -x "$python" ]] || python=python3
+  if [[ -f "$STATE_DIR/argocd/supervisor.pid" ]]; then
+    "$python" "$ROOT/tests/support/local_argocd.py" down --state "$STATE_DIR/argocd" >&2 || log "stopping the local Argo CD failed"
+  fi
+}
+
 cmd_down_locked() {
   local pids pid deadline
+  stop_argocd
   pids=$(cluster_pids)
   if [[ -d "$CLUSTER_DIR" && -x "$KWOKCTL" ]]; then
     kwokctl delete cluster --name "$CLUSTER_NAME" >&2 || log "kwokctl delete cluster failed; stopping the processes by pid"
@@ -331,6 +406,7 @@ cmd_env() {
     KWOK_ETCD_BINARY "$KWOK_ETCD_BINARY" \
     KWOK_CONTROLLER_BINARY "$KWOK_CONTROLLER_BINARY" \
     KWOKCTL "$KWOKCTL" \
+    ARGOCD_BIN_DIR "$ARGOCD_BIN_DIR" \
     KUBECONFIG "$KUBECONFIG_PATH"
 }
 
