@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The sandbox: the whole platform on the local cluster and a local AWS (moto), and the bootstrap benchmark.
 
-    python scripts/sandbox.py up         start the local cluster, the chart repository and a moto server (or reuse
+    python scripts/sandbox.py up         start the local cluster, the chart repository, a moto server, the Git server
+                                         of the GitOps repository and the real Argo CD beside the cluster (or reuse
                                          them), and register the local cluster in moto as the EKS cluster
                                          eks-gitops-local; remember what it started
     python scripts/sandbox.py bootstrap  run `ansible-playbook -i inventories/local playbooks/bootstrap.yml` against
@@ -14,6 +15,11 @@
 
 `make sandbox`, `make sandbox-down`, `make sandbox-env` and `make bench-bootstrap` call these. State lives under
 LOCAL_CLUSTER_STATE_DIR (default .local), like the cluster's, the chart repository's and moto's.
+
+Charts: SANDBOX_CHARTS=upstream installs the pinned upstream charts (and the real Gateway API bundle),
+SANDBOX_CHARTS=doubles the test doubles of tests/charts; unset, the upstream chart repositories are used when
+every one of them answers and the doubles otherwise (offline, as in CI). The choice is printed at the start,
+kept in <state>/sandbox-charts for the inventory, and shown in the validate report.
 """
 
 from __future__ import annotations
@@ -28,17 +34,25 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from role_docs import chart_pins
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 BIN_DIR = Path(PYTHON).parent
 CLUSTER_SCRIPT = REPO_ROOT / "scripts" / "local_cluster.sh"
 CHART_REPO_CLI = REPO_ROOT / "tests" / "support" / "chart_repo.py"
+GIT_SERVER_CLI = REPO_ROOT / "tests" / "support" / "git_server.py"
+ARGOCD_CLI = REPO_ROOT / "tests" / "support" / "local_argocd.py"
+GITOPS_REPOSITORY = "platform-gitops"
 MOTO_CLI = REPO_ROOT / "tests" / "support" / "moto.py"
 INVENTORY = REPO_ROOT / "inventories" / "local"
 BOOTSTRAP = REPO_ROOT / "playbooks" / "bootstrap.yml"
@@ -47,7 +61,9 @@ EKS_CLUSTER_NAME = "eks-gitops-local"
 EKS_CLUSTER_VERSION = "1.37"
 BENCH_TARGET_RATIO = 0.40
 RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)", re.M)
-COMPONENTS = ("cluster", "chart_repo", "moto")
+COMPONENTS = ("cluster", "chart_repo", "moto", "git_server", "argocd")
+ARGOCD_NAMESPACE = "argocd"
+PROBE_TIMEOUT = 5.0
 
 
 def log(message: str) -> None:
@@ -62,12 +78,30 @@ def started_file() -> Path:
     return state_dir() / "sandbox-started.json"
 
 
-# --------------------------------------------------------------------------- the three local services
+# --------------------------------------------------------------------------- the local services
 
 
 def _command(component: str, action: str) -> list[str]:
     if component == "cluster":
         return ["bash", str(CLUSTER_SCRIPT), action]
+    if component == "git_server":
+        secrets = state_dir() / "sandbox-secrets"
+        options = [
+            "--repo",
+            GITOPS_REPOSITORY,
+            "--user",
+            "sandbox-bot",
+            "--password-file",
+            str(secrets / "gitops-repo-token"),
+            "--webhook-url-file",
+            str(state_dir() / "argocd" / "webhook.url"),
+            "--webhook-secret-file",
+            str(secrets / "argocd-webhook-secret"),
+        ]
+        return [PYTHON, str(GIT_SERVER_CLI), action, *(options if action == "up" else [])]
+    if component == "argocd":
+        # "status" asks whether its supervisor runs (its controllers answer only once the namespace exists).
+        return [PYTHON, str(ARGOCD_CLI), "env" if action == "status" else action, *(["--namespace", ARGOCD_NAMESPACE] if action == "up" else [])]
     return [PYTHON, str(CHART_REPO_CLI if component == "chart_repo" else MOTO_CLI), action]
 
 
@@ -119,8 +153,53 @@ def register_eks_cluster(env: dict[str, str]) -> None:
     log(f"registered the local cluster in moto as EKS cluster {EKS_CLUSTER_NAME}")
 
 
+# --------------------------------------------------------------------------- the charts: upstream or test doubles
+
+
+def upstream_repositories() -> list[str]:
+    """The chart repositories the roles pin (their defaults), each once."""
+    return sorted({pin.repo for pin in chart_pins() if pin.repo.startswith("https://")})
+
+
+def repository_answers(url: str, timeout: float = PROBE_TIMEOUT) -> bool:
+    """True when ``url`` serves a Helm repository index."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/index.yaml", timeout=timeout) as response:  # noqa: S310 - a chart repository URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def chart_mode(repositories: list[str] | None = None, forced: str | None = None) -> tuple[str, str]:
+    """``upstream`` or ``doubles``, and why: SANDBOX_CHARTS when set, else upstream only when every repository answers."""
+    forced = os.environ.get("SANDBOX_CHARTS", "") if forced is None else forced
+    if forced:
+        if forced not in ("upstream", "doubles"):
+            raise SystemExit(f"sandbox: SANDBOX_CHARTS must be upstream or doubles, not {forced!r}")
+        return forced, f"SANDBOX_CHARTS={forced}"
+    repositories = upstream_repositories() if repositories is None else repositories
+    silent = [url for url in repositories if not repository_answers(url)]
+    if not silent:
+        return "upstream", f"all {len(repositories)} upstream chart repositories answer"
+    return "doubles", f"{len(silent)} of {len(repositories)} upstream chart repositories do not answer ({silent[0]}, ...)"
+
+
+def prepare_gitops_checkout() -> None:
+    """Point the rendered checkout at this run's Git server (its port changes from one start to the next)."""
+    checkout = state_dir() / "gitops-repo"
+    url_file = state_dir() / "git-server.url"
+    if (checkout / ".git").is_dir() and url_file.is_file():
+        url = f"{url_file.read_text(encoding='utf-8').strip()}/{GITOPS_REPOSITORY}.git"
+        subprocess.run(["git", "remote", "remove", "origin"], cwd=checkout, capture_output=True, check=False)
+        subprocess.run(["git", "remote", "add", "origin", url], cwd=checkout, capture_output=True, check=True)
+
+
 def up() -> dict[str, str]:
-    """Start (or reuse) the three services; remember which this sandbox started; return the playbook environment."""
+    """Start (or reuse) the services; remember which this sandbox started; return the playbook environment."""
+    mode, why = chart_mode()
+    log(f"charts: {'the pinned upstream charts' if mode == 'upstream' else 'the test doubles of tests/charts'} ({why})")
+    state_dir().mkdir(parents=True, exist_ok=True)
+    (state_dir() / "sandbox-charts").write_text(mode + "\n", encoding="utf-8")
     before = read_started()
     started = {}
     for component in COMPONENTS:
@@ -132,6 +211,7 @@ def up() -> dict[str, str]:
         started[component] = (not was_running) or before.get(component, False)
     state_dir().mkdir(parents=True, exist_ok=True)
     started_file().write_text(json.dumps(started, indent=2) + "\n", encoding="utf-8")
+    prepare_gitops_checkout()
     env = playbook_env()
     register_eks_cluster(env)
     return env

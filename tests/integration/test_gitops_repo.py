@@ -1,10 +1,12 @@
 """The gitops_repo role: the GitOps repository it renders, and how it treats a directory it writes into.
 
 The role runs for real (``ansible-playbook``) into temporary directories. The rendered tree is then checked
-with the tools its own workflows use: helm lint per environment, helm template against the Kubernetes 1.37
-schemas (kubernetes-validate, strict, schemas shipped in the wheel), actionlint, yamllint with the tree's own
-configuration, and detect-secrets (with a planted fake key as a positive control). The root Applications of
-the argocd role, rendered from its own defaults and template, must point at the directories written here.
+with the tools its own workflows use and the judges its users run: helm lint per environment, helm template
+against the Kubernetes 1.37 schemas (kubernetes-validate, strict, schemas shipped in the wheel), actionlint,
+zizmor, yamllint with the tree's own configuration, and detect-secrets (with a planted fake key as a positive
+control). The root Applications of the argocd role, rendered from its own defaults and template, must point at
+the directories written here. The decisions themselves (plan, ownership, pruning) have unit tests:
+tests/unit/plugins/plugin_utils/test_gitops_repo.py.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import string
 import subprocess
@@ -26,6 +29,7 @@ import yaml
 
 from tests.support.actionlint import actionlint
 from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
+from tests.support.git_server import GitServer
 from tests.support.kube import KubeCluster
 
 BIN = Path(sys.executable).parent
@@ -37,12 +41,15 @@ MANIFEST = ".eks-gitops-scaffold.json"
 CUSTOM_KINDS = {
     ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"),
     ("traefik.io/v1alpha1", "IngressRoute"),
-    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("traefik.io/v1alpha1", "Middleware"),
 }
 BASE_VARS = {
     "gitops_repo_repo_url": "https://github.com/example-org/platform-gitops.git",
     "gitops_repo_aws_account_id": "123456789012",
+    # An image deployed in every environment, so the charts render their workloads (the default, no tag, renders none).
+    "gitops_repo_initial_image_tag": "1.0.0",
 }
+SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
 # Pipelining only makes the many small file tasks faster; it does not change what they do.
 FAST = {"ANSIBLE_PIPELINING": "1"}
 
@@ -53,29 +60,27 @@ def render(dest: Path, tmp_path: Path, *, check: bool = False, diff: bool = Fals
     return run_playbook(play, tmp_path, check=check, diff=diff, env=FAST)
 
 
-def changed_tasks(run: PlaybookRun) -> list[str]:
-    """Names (and item labels) of every task result that reported a change."""
-    assert run.report is not None
-    found = []
-    for play in run.report["plays"]:
-        for task in play["tasks"]:
-            for result in task["hosts"].values():
-                items = result.get("results") or [result]
-                found += [f"{task['task']['name']}: {item.get('_ansible_item_label', '')}" for item in items if item.get("changed")]
-    return found
+RENDER_TASK = "eks_gitops.platform.gitops_repo : Render the GitOps repository into {dest}"
+
+
+def sync_result(run: PlaybookRun, dest: Path) -> dict[str, Any]:
+    """What the role's one task did: created, updated, removed, commit, pushed, diff."""
+    return run.result(RENDER_TASK.format(dest=dest))
 
 
 def tree(root: Path) -> dict[str, bytes]:
     return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
-def helm_template(chart: Path, environment: str, namespace: str = "my-microservice") -> list[dict[str, Any]]:
-    completed = subprocess.run(
-        [str(HELM), "template", "my-microservice", str(chart), "--namespace", namespace, "--values", str(chart / "ci" / f"{environment}-values.yaml")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def helm_template(chart: Path, environment: str | None, namespace: str = "my-microservice", api_versions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """helm template of the chart with an environment's values (None: the chart's defaults), with the API versions
+    a cluster would offer (Argo CD passes the destination's to Helm)."""
+    command = [str(HELM), "template", "my-microservice", str(chart), "--namespace", namespace]
+    if environment:
+        command += ["--values", str(chart / "ci" / f"{environment}-values.yaml")]
+    for api in api_versions:
+        command += ["--api-versions", api]
+    completed = subprocess.run(command, capture_output=True, text=True, check=True)
     return [doc for doc in yaml.safe_load_all(completed.stdout) if doc]
 
 
@@ -112,8 +117,11 @@ def test_first_run_writes_the_layout_and_the_manifest(scaffold: Scaffold) -> Non
     for name in ("Chart.yaml", "values.yaml", "values.schema.json", "templates/deployment.yaml", "templates/secretproviderclass.yaml"):
         assert f"{CHART}/{name}" in files
     assert ".yamllint.yaml" in files
+    assert {f".github/environments/{environment}.json" for environment in ENVIRONMENTS} <= files
     owned = json.loads((dest / MANIFEST).read_text())["files"]
-    assert sorted(files - {MANIFEST}) == owned
+    assert sorted(files - {MANIFEST}) == sorted(owned)
+    assert owned[".github/workflows/ci-build-deploy.yaml"] == sorted(ENVIRONMENTS)
+    assert owned["applications/production/my-microservice.yaml"] == ["production"]
 
 
 def test_helm_and_github_expressions_pass_through_verbatim(scaffold: Scaffold) -> None:
@@ -121,8 +129,9 @@ def test_helm_and_github_expressions_pass_through_verbatim(scaffold: Scaffold) -
     deployment = (dest / CHART / "templates" / "deployment.yaml").read_text()
     assert '{{ include "my-microservice.fullname" . }}' in deployment
     workflow = (dest / ".github" / "workflows" / "ci-build-deploy.yaml").read_text()
-    assert "${{ env.AWS_ROLE_ARN }}" in workflow
-    assert "arn:aws:iam::123456789012:role/eks-gitops-github-actions" in workflow
+    assert "${{ steps.settings.outputs.ci_role_arn }}" in workflow
+    settings = json.loads((dest / ".github" / "environments" / "dev.json").read_text())
+    assert settings["ci_role_arn"] == "arn:aws:iam::123456789012:role/eks-gitops-github-actions"
     for path, content in tree(dest).items():
         text = content.decode()
         assert "[[ gitops_repo" not in text, f"{path} has an unrendered Ansible expression"
@@ -242,9 +251,46 @@ def test_irsa_secrets_route_and_monitoring(scaffold: Scaffold) -> None:
     (route,) = by_kind(docs, "IngressRoute")
     (rule,) = route["spec"]["routes"]
     assert rule["match"] == "Host(`my-microservice.staging.example.com`)"
-    assert rule["middlewares"] == [{"name": name, "namespace": "traefik"} for name in ("default-headers", "rate-limit", "compress")]
-    (monitor,) = by_kind(docs, "ServiceMonitor")
+    # Every Middleware the route uses is made by the chart in the route's own namespace (no cross-namespace
+    # reference: Traefik would drop the route while allowCrossNamespace is off).
+    names = [middleware["name"] for middleware in rule["middlewares"]]
+    assert names == ["my-microservice-headers", "my-microservice-rate-limit", "my-microservice-compress"]
+    assert all("namespace" not in middleware for middleware in rule["middlewares"])
+    middlewares = {doc["metadata"]["name"]: doc["spec"] for doc in by_kind(docs, "Middleware")}
+    assert sorted(middlewares) == sorted(names)
+    assert middlewares["my-microservice-headers"]["headers"]["frameDeny"] is True
+    assert middlewares["my-microservice-rate-limit"]["rateLimit"] == {"average": 100, "burst": 200, "period": "1s"}
+
+
+def test_the_service_monitor_needs_the_monitoring_switch_and_the_kind_on_the_cluster(scaffold: Scaffold, tmp_path: Path) -> None:
+    dest = scaffold.dest
+    # Off by default: not rendered, even on a cluster with Prometheus Operator.
+    assert not by_kind(helm_template(dest / CHART, "staging", api_versions=(SERVICE_MONITOR_API,)), "ServiceMonitor")
+    work = tmp_path / "repo"
+    shutil.copytree(dest, work)
+    run = render(work, tmp_path, gitops_repo_service_monitor_enabled=True)
+    assert run.rc == 0, run.output
+    assert sync_result(run, work)["updated"] == [f"{CHART}/ci/{environment}-values.yaml" for environment in sorted(ENVIRONMENTS)]
+    # On: rendered where the cluster serves the kind, and not where it does not (no sync error without the CRD).
+    (monitor,) = by_kind(helm_template(work / CHART, "staging", api_versions=(SERVICE_MONITOR_API,)), "ServiceMonitor")
     assert monitor["spec"]["endpoints"][0]["port"] == "http"
+    assert not by_kind(helm_template(work / CHART, "staging"), "ServiceMonitor")
+
+
+def test_the_chart_renders_with_its_own_defaults_and_deploys_no_pods_without_an_image(tmp_path: Path) -> None:
+    dest = tmp_path / "repo"
+    run = render(dest, tmp_path, gitops_repo_initial_image_tag="")
+    assert run.rc == 0, run.output
+    chart = dest / CHART
+    defaults = helm_template(chart, None)
+    assert {doc["kind"] for doc in defaults} == {"ServiceAccount", "ConfigMap", "Service", "IngressRoute", "Middleware"}
+    lint = subprocess.run([str(HELM), "lint", "--strict", str(chart)], capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    # A new environment has no tag until ci-build-deploy sets one: no Deployment pulls an image that was never pushed.
+    production = helm_template(chart, "production")
+    assert yaml.safe_load((chart / "ci" / "production-values.yaml").read_text())["image"]["tag"] == ""
+    assert not {"Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget"} & {doc["kind"] for doc in production}
+    assert by_kind(production, "SecretProviderClass")
 
 
 def test_production_is_highly_available_and_dev_is_minimal(scaffold: Scaffold) -> None:
@@ -290,22 +336,57 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     assert "shaa" in completed.stdout
 
 
-def test_workflows_use_github_oidc_and_pinned_actions(scaffold: Scaffold) -> None:
+def test_workflows_use_github_oidc_sha_pinned_actions_and_keep_no_credentials(scaffold: Scaffold) -> None:
     dest = scaffold.dest
     build = yaml.safe_load((dest / ".github" / "workflows" / "ci-build-deploy.yaml").read_text())
     assert build["jobs"]["build"]["permissions"]["id-token"] == "write"
     credentials = [step for step in build["jobs"]["build"]["steps"] if "configure-aws-credentials" in step.get("uses", "")]
     assert credentials
-    assert credentials[0]["with"]["role-to-assume"] == "${{ env.AWS_ROLE_ARN }}"
+    assert credentials[0]["with"]["role-to-assume"] == "${{ steps.settings.outputs.ci_role_arn }}"
     for path in (dest / ".github" / "workflows").glob("*.yaml"):
         text = path.read_text()
         assert "aws-access-key-id" not in text, f"{path.name} uses static AWS keys"
         assert "AWS_SECRET_ACCESS_KEY" not in text, f"{path.name} uses static AWS keys"
-        for job in yaml.safe_load(text)["jobs"].values():
+        # Every action at a full commit SHA, its release named in a comment (a tag can move, a commit cannot).
+        uses = [line.split("uses:", 1)[1].strip() for line in text.splitlines() if line.strip().startswith(("uses:", "- uses:"))]
+        assert uses
+        for use in uses:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40} # v?\d+\.\d+\.\d+", use), f"{path.name}: {use} is not pinned to a commit SHA with its version"
+        workflow = yaml.safe_load(text)
+        assert workflow["permissions"] in ({}, {"contents": "read"}), f"{path.name}: workflow-wide permissions"
+        # No checkout keeps credentials: the two steps that push get the job's token in their own environment.
+        for name, job in workflow["jobs"].items():
             for step in job["steps"]:
-                if "uses" in step:
-                    assert "@" in step["uses"], step["uses"]
-                    assert not step["uses"].endswith(("@main", "@master")), step["uses"]
+                if "actions/checkout@" in step.get("uses", ""):
+                    assert step.get("with", {}).get("persist-credentials") is False, f"{path.name} {name}: persist-credentials"
+                if "commit-and-push.sh" in step.get("run", ""):
+                    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+
+
+def zizmor(paths: list[Path], persona: str) -> list[dict[str, Any]]:
+    completed = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--format", "json", f"--persona={persona}", *map(str, paths)], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode in (0, 10, 11, 12, 13, 14), completed.stderr
+    return json.loads(completed.stdout or "[]")
+
+
+def test_zizmor_finds_nothing_even_as_an_auditor(scaffold: Scaffold) -> None:
+    """zizmor --offline with its default persona, and with the auditor one (every finding, false positives OK)."""
+    workflows = sorted((scaffold.dest / ".github" / "workflows").glob("*.yaml"))
+    assert zizmor(workflows, "regular") == []
+    assert zizmor(workflows, "auditor") == []
+
+
+def test_zizmor_catches_an_unpinned_action_and_kept_credentials(tmp_path: Path) -> None:
+    """The control for the test above."""
+    workflow = tmp_path / "bad.yaml"
+    workflow.write_text(
+        "on: push\npermissions: {}\njobs:\n  lint:\n    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n"
+        "    steps:\n      - uses: actions/checkout@v4\n      - run: echo hi\n"
+    )
+    idents = {finding["ident"] for finding in zizmor([workflow], "regular")}
+    assert {"unpinned-uses", "artipacked"} <= idents
 
 
 def test_the_tree_passes_its_own_yamllint(scaffold: Scaffold) -> None:
@@ -376,7 +457,7 @@ def test_rerun_is_a_noop_keeps_the_deployed_tag_and_leaves_other_files_alone(sca
     run = render(work, tmp_path, diff=True)
 
     assert run.rc == 0, run.output
-    assert run.stats["changed"] == 0, changed_tasks(run)
+    assert run.stats["changed"] == 0, sync_result(run, work)
     assert tree(work) == before
     assert yaml.safe_load((work / CHART / "ci" / "dev-values.yaml").read_text())["image"]["tag"] == "sha-0123456789abcdef"
 
@@ -393,13 +474,10 @@ def test_an_edited_or_chmodded_owned_file_is_put_back_and_nothing_else_is_writte
     run = render(work, tmp_path, diff=True)
 
     assert run.rc == 0, run.output
-    changed = changed_tasks(run)
-    assert sorted(changed) == sorted(
-        [
-            f"eks_gitops.platform.gitops_repo : Render the charts, the Applications and the workflows: {CHART}/templates/service.yaml",
-            "eks_gitops.platform.gitops_repo : Render the charts, the Applications and the workflows: .github/workflows/pr-validation.yaml",
-        ]
-    ), changed
+    result = sync_result(run, work)
+    assert result["updated"] == [".github/workflows/pr-validation.yaml", f"{CHART}/templates/service.yaml"]
+    assert (result["created"], result["removed"]) == ([], [])
+    assert [diff["after_header"] for diff in result["diff"]] == result["updated"]
     assert service.read_bytes() == (scaffold.dest / CHART / "templates" / "service.yaml").read_bytes()
     assert workflow.stat().st_mode & 0o777 == 0o644
     assert {path: content for path, content in tree(work).items() if path in untouched} == untouched
@@ -412,9 +490,8 @@ def test_check_mode_writes_nothing(tmp_path: Path) -> None:
     assert run.stats["changed"] > 0
     assert not dest.exists()
     # --diff shows what would be written, file by file.
-    (rendered,) = run.task_results("eks_gitops.platform.gitops_repo : Render the charts, the Applications and the workflows")
-    diffs = [item["diff"] for item in rendered["results"] if item.get("diff")]
-    assert any("kind: Deployment" in str(diff) for diff in diffs)
+    diffs = sync_result(run, dest)["diff"]
+    assert any("kind: Deployment" in diff["after"] for diff in diffs)
 
 
 def test_refuses_to_overwrite_files_it_does_not_own(tmp_path: Path) -> None:
@@ -455,6 +532,7 @@ def test_changed_settings_rewrite_and_prune_only_owned_files(scaffold: Scaffold,
     assert (work / CHART / "templates" / "service.yaml").read_text() == (dest / CHART / "templates" / "service.yaml").read_text()
     owned = json.loads((work / MANIFEST).read_text())["files"]
     assert "applications/staging/team.yaml" not in owned
+    assert ".github/environments/staging.json" not in files
     assert "gitops/dev/apps/orders.yaml" in owned
     orders = helm_template(work / "charts" / "orders", "production", namespace="orders")
     assert not by_kind(orders, "SecretProviderClass")
@@ -469,11 +547,193 @@ def test_changed_settings_rewrite_and_prune_only_owned_files(scaffold: Scaffold,
 
 
 def test_invalid_settings_fail_with_every_problem_named(tmp_path: Path) -> None:
-    run = render(tmp_path / "x", tmp_path, gitops_repo_aws_account_id="12345", gitops_repo_environments=["dev", "Prod"])
+    run = render(
+        tmp_path / "x",
+        tmp_path,
+        gitops_repo_aws_account_id="12345",
+        gitops_repo_environments=["dev", "Prod"],
+        gitops_repo_repo_url="https://git.example.com/a b.git",
+    )
     assert run.rc != 0
     assert "gitops_repo_aws_account_id must be the 12 digits" in run.output
     assert "Prod is not a DNS label" in run.output
+    assert "gitops_repo_repo_url must be a Git URL" in run.output
     assert not (tmp_path / "x").exists()
+
+
+# --- environments of different accounts in one repository -----------------------------------------------------
+
+DEV_ACCOUNT = {
+    "gitops_repo_environments": ENVIRONMENTS,
+    "gitops_repo_render_environments": ["dev"],
+    "gitops_repo_aws_account_id": "111111111111",
+    "gitops_repo_ci_role_arn": "arn:aws:iam::111111111111:role/eks-gitops-github-actions",
+    "gitops_repo_workload_role_arn": "arn:aws:iam::111111111111:role/{workload}-{env}",
+    "gitops_repo_host": "{workload}.{env}.dev.example.com",
+}
+PRODUCTION_ACCOUNT = {
+    "gitops_repo_environments": ENVIRONMENTS,
+    "gitops_repo_render_environments": ["production"],
+    "gitops_repo_aws_account_id": "222222222222",
+    "gitops_repo_aws_region": "eu-central-1",
+    "gitops_repo_ci_role_arn": "arn:aws:iam::222222222222:role/eks-gitops-github-actions",
+    "gitops_repo_workload_role_arn": "arn:aws:iam::222222222222:role/{workload}-{env}",
+    "gitops_repo_host": "{workload}.example.com",
+}
+
+
+def test_two_inventories_of_different_accounts_render_in_turn_and_never_change_each_others_files(tmp_path: Path) -> None:
+    dest = tmp_path / "repo"
+    first = render(dest, tmp_path, **PRODUCTION_ACCOUNT)
+    assert first.rc == 0, first.output
+    after_production = tree(dest)
+    second = render(dest, tmp_path, **DEV_ACCOUNT)
+    assert second.rc == 0, second.output
+    after_dev = tree(dest)
+    changed = sorted(path for path in after_dev if after_production.get(path) != after_dev[path])
+    # dev adds its own files (and the manifest records it as an owner of the shared ones); nothing of production changes.
+    assert changed == [MANIFEST, ".github/environments/dev.json", "applications/dev/my-microservice.yaml", f"{CHART}/ci/dev-values.yaml"]
+    assert {path: content for path, content in after_dev.items() if path in after_production and path != MANIFEST} == {
+        path: content for path, content in after_production.items() if path != MANIFEST
+    }
+    production = yaml.safe_load((dest / CHART / "ci" / "production-values.yaml").read_text())
+    assert production["image"]["repository"] == "222222222222.dkr.ecr.eu-central-1.amazonaws.com/my-microservice"
+    assert production["serviceAccount"]["roleArn"] == "arn:aws:iam::222222222222:role/my-microservice-production"
+    assert production["ingressRoute"]["host"] == "my-microservice.example.com"
+    assert production["secrets"]["region"] == "eu-central-1"
+    dev = yaml.safe_load((dest / CHART / "ci" / "dev-values.yaml").read_text())
+    assert dev["image"]["repository"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/my-microservice"
+    assert dev["ingressRoute"]["host"] == "my-microservice.dev.dev.example.com"
+    settings = {env: json.loads((dest / ".github" / "environments" / f"{env}.json").read_text()) for env in ("dev", "production")}
+    assert settings["production"]["ci_role_arn"] == "arn:aws:iam::222222222222:role/eks-gitops-github-actions"
+    assert settings["production"]["ecr_registry"] == "222222222222.dkr.ecr.eu-central-1.amazonaws.com"
+    assert settings["dev"]["ci_role_arn"] == "arn:aws:iam::111111111111:role/eks-gitops-github-actions"
+    # The shared files name no account: the workflows read each environment's settings file.
+    for path in [*(dest / ".github" / "workflows").glob("*.yaml"), dest / CHART / "values.yaml"]:
+        assert not re.search(r"111111111111|222222222222", path.read_text()), path
+    # Rendering production again changes nothing at all (dev's files included).
+    again = render(dest, tmp_path, **PRODUCTION_ACCOUNT)
+    assert again.rc == 0, again.output
+    assert again.stats["changed"] == 0, sync_result(again, dest)
+
+
+# --- Git: commit, push, and the CI's commits ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def git_remote(tmp_path: Path) -> Iterator[tuple[GitServer, str]]:
+    server = GitServer.start(tmp_path / "git-server")
+    try:
+        yield server, server.repository("platform-gitops")
+    finally:
+        server.stop()
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_render_is_committed_and_pushed_and_a_rerun_commits_only_a_change(tmp_path: Path, git_remote: tuple[GitServer, str]) -> None:
+    server, url = git_remote
+    dest = tmp_path / "checkout"
+    git_vars = {"gitops_repo_repo_url": url, "gitops_repo_git_commit": True, "gitops_repo_git_push": True, "gitops_repo_render_environments": ["dev"]}
+    first = render(dest, tmp_path, **git_vars)
+    assert first.rc == 0, first.output
+    result = sync_result(first, dest)
+    assert result["commit"]
+    assert result["pushed"] is True
+    remote_head = git(dest, "ls-remote", url, "refs/heads/main").split()[0]
+    assert remote_head == result["commit"]
+    assert git(dest, "status", "--porcelain") == ""
+    again = render(dest, tmp_path, **git_vars)
+    assert again.rc == 0, again.output
+    assert again.stats["changed"] == 0, sync_result(again, dest)
+    # The CI sets the image tag (a commit of its own, pushed elsewhere): the next render fetches it, keeps the tag,
+    # and has nothing to commit.
+    ci = tmp_path / "ci"
+    git(tmp_path, "clone", "--quiet", url, str(ci))
+    subprocess.run([sys.executable, ".github/scripts/image_tags.py", "set", "--environment", "dev", "--tag", "sha-feedface"], cwd=ci, check=True)
+    git(ci, "-c", "user.name=ci", "-c", "user.email=ci@example.org", "commit", "--quiet", "-am", "deploy(dev): sha-feedface")
+    git(ci, "push", "--quiet", "origin", "HEAD:main")
+    third = render(dest, tmp_path, **git_vars)
+    assert third.rc == 0, third.output
+    pulled = sync_result(third, dest)
+    assert (pulled["pulled"], pulled["commit"], pulled["pushed"], pulled["updated"]) == (True, "", False, [])
+    assert yaml.safe_load((dest / CHART / "ci" / "dev-values.yaml").read_text())["image"]["tag"] == "sha-feedface"
+    # A changed setting is one new commit on top of the CI's.
+    fourth = render(dest, tmp_path, **git_vars, gitops_repo_host="{workload}.{env}.example.org")
+    assert fourth.rc == 0, fourth.output
+    assert git(dest, "log", "--format=%s", "-3").splitlines() == [
+        "Render the GitOps repository (dev)",
+        "deploy(dev): sha-feedface",
+        "Render the GitOps repository (dev)",
+    ]
+    assert git(dest, "show", "--name-only", "--format=", "HEAD").splitlines() == [f"{CHART}/ci/dev-values.yaml"]
+    assert [delivery["status"] for delivery in server.deliveries] == [None, None, None]
+
+
+def test_check_mode_reports_the_commit_and_writes_nothing(tmp_path: Path, git_remote: tuple[GitServer, str]) -> None:
+    _, url = git_remote
+    dest = tmp_path / "checkout"
+    run = render(dest, tmp_path, check=True, gitops_repo_repo_url=url, gitops_repo_git_commit=True, gitops_repo_git_push=True)
+    assert run.rc == 0, run.output
+    result = sync_result(run, dest)
+    assert (result["commit"], result["pushed"]) == ("(check mode)", True)
+    assert not dest.exists()
+
+
+# --- the workflows' scripts, run for real --------------------------------------------------------------------
+
+
+def test_commit_and_push_refuses_any_branch_but_the_deployed_one(scaffold: Scaffold, tmp_path: Path, git_remote: tuple[GitServer, str]) -> None:
+    """promote dispatched from a feature branch must not push that branch's commits to main."""
+    _, url = git_remote
+    work = tmp_path / "work"
+    shutil.copytree(scaffold.dest, work)
+    git(work, "init", "--quiet", "--initial-branch=main")
+    git(work, "add", "-A")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "scaffold")
+    git(work, "remote", "add", "origin", url)
+    git(work, "push", "--quiet", "origin", "main")
+    git(work, "checkout", "--quiet", "-b", "feature")
+    (work / "unreviewed.txt").write_text("not reviewed\n")
+    git(work, "add", "unreviewed.txt")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "unreviewed")
+    subprocess.run([sys.executable, ".github/scripts/image_tags.py", "set", "--environment", "staging", "--tag", "sha-1"], cwd=work, check=True)
+    script = ["bash", ".github/scripts/commit-and-push.sh", "staging", "promote(staging)"]
+    refused = subprocess.run(script, cwd=work, capture_output=True, text=True, check=False, env={**os.environ, "GITHUB_REF": "refs/heads/feature"})
+    assert refused.returncode == 1
+    assert "refusing to push" in refused.stderr
+    assert git(work, "ls-remote", url, "refs/heads/main").split()[0] == git(work, "rev-parse", "main")
+    # On main it pushes the bump, and only the bump.
+    git(work, "checkout", "--quiet", "main", "--", ".")
+    git(work, "checkout", "--quiet", "main")
+    subprocess.run([sys.executable, ".github/scripts/image_tags.py", "set", "--environment", "staging", "--tag", "sha-1"], cwd=work, check=True)
+    pushed = subprocess.run(script, cwd=work, capture_output=True, text=True, check=False, env={**os.environ, "GITHUB_REF": "refs/heads/main"})
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert git(work, "show", "--name-only", "--format=", "HEAD").splitlines() == [f"{CHART}/ci/staging-values.yaml"]
+    promote = yaml.safe_load((work / ".github" / "workflows" / "ci-build-deploy.yaml").read_text())["jobs"]["promote"]
+    assert promote["if"] == "github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main'"
+    assert promote["environment"] == "${{ inputs.environment }}"
+
+
+def test_the_build_is_skipped_until_a_dockerfile_exists(scaffold: Scaffold, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    shutil.copytree(scaffold.dest, work)
+
+    def outputs() -> dict[str, str]:
+        completed = subprocess.run([sys.executable, ".github/scripts/workloads.py"], cwd=work, capture_output=True, text=True, check=True)
+        return dict(line.split("=", 1) for line in completed.stdout.splitlines())
+
+    none = outputs()
+    assert none["workloads"] == ""
+    (work / "src" / "my-microservice").mkdir(parents=True)
+    (work / "src" / "my-microservice" / "Dockerfile").write_text("FROM scratch\n")
+    built = outputs()
+    assert built["workloads"] == "my-microservice"
+    assert json.loads(built["matrix"])["include"][0]["dockerfile"] == "src/my-microservice/Dockerfile"
+    jobs = yaml.safe_load((work / ".github" / "workflows" / "ci-build-deploy.yaml").read_text())["jobs"]
+    assert jobs["build"]["if"] == jobs["deploy"]["if"] == "needs.images.outputs.workloads != ''"
 
 
 # --- the argocd role's root Applications ------------------------------------------------------------------------
@@ -633,7 +893,7 @@ def test_custom_kinds_pass_a_server_side_dry_run(scaffold: Scaffold, kube_cluste
     dest = scaffold.dest
     docs = []
     for environment in ENVIRONMENTS:
-        for doc in helm_template(dest / CHART, environment, namespace=dry_run_namespace):
+        for doc in helm_template(dest / CHART, environment, namespace=dry_run_namespace, api_versions=(SERVICE_MONITOR_API,)):
             doc["metadata"]["namespace"] = dry_run_namespace
             doc["metadata"]["name"] = f"{doc['metadata']['name']}-{environment}"
             docs.append(doc)
@@ -641,14 +901,14 @@ def test_custom_kinds_pass_a_server_side_dry_run(scaffold: Scaffold, kube_cluste
         app["metadata"]["namespace"] = dry_run_namespace
         docs.append(app)
     kinds = {doc["kind"] for doc in docs}
-    assert {"SecretProviderClass", "IngressRoute", "ServiceMonitor", "Application"} <= kinds
+    assert {"SecretProviderClass", "IngressRoute", "Middleware", "Application"} <= kinds
 
     completed = server_dry_run(kube_cluster, docs)
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.count("(server dry run)") == len(docs)
     # A dry run: nothing was created.
-    listed = kubectl(kube_cluster, "get", "secretproviderclasses,ingressroutes,servicemonitors,applications", "-n", dry_run_namespace, "-o", "name")
+    listed = kubectl(kube_cluster, "get", "secretproviderclasses,ingressroutes,middlewares.traefik.io,applications", "-n", dry_run_namespace, "-o", "name")
     assert listed.stdout.strip() == ""
 
 
