@@ -6,7 +6,8 @@ Clients come from amazon.aws's ``AnsibleAWSModule.client`` (so the standard conn
 options, environment variables and profiles apply) wrapped with
 ``AWSRetry.jittered_backoff``. Calls made with ``aws_retry=True`` are retried with
 jittered exponential backoff on throttling and on transient server errors, including
-bare HTTP 5xx answers whose error code is only the status number. botocore's own
+bare HTTP 5xx answers whose error code is only the status number, and answers botocore
+cannot parse at all (a 5xx text or HTML page in front of IAM or STS, whose answers are XML). botocore's own
 (standard mode) retry loop is limited to two attempts per call, so the number of
 attempts of a call that keeps failing is bounded: ``retries * 2`` at most (AWSRetry's
 ``retries`` counts attempts, not re-tries). With the defaults a call that keeps failing
@@ -22,10 +23,19 @@ from typing import Any, Callable, Tuple
 try:
     import botocore.config
     import botocore.exceptions
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
+    from botocore.parsers import ResponseParserError
+except ImportError:  # AnsibleAWSModule reports a missing botocore
+
+    class ResponseParserError(Exception):  # type: ignore[no-redef]
+        """Stands in for botocore's parser error when botocore is missing."""
+
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# The error code this collection gives an answer botocore could not parse: an HTTP 5xx whose body is a proxy's or
+# load balancer's text or HTML page instead of the service's XML or JSON. botocore raises ResponseParserError for
+# it (not a ClientError); IAM and STS (XML answers) hit it, and it is transient.
+PARSE_ERROR_CODE = "ResponseParserError"
 
 # Error codes retried on top of the ones AWSRetry knows (Throttling, RequestLimitExceeded,
 # ServiceUnavailable, InternalFailure, InternalError, TooManyRequestsException, ...).
@@ -41,6 +51,7 @@ RETRYABLE_ERROR_CODES: Tuple[str, ...] = (
     "502",
     "503",
     "504",
+    PARSE_ERROR_CODE,
 )
 
 DEFAULT_RETRIES = 6
@@ -48,9 +59,32 @@ DEFAULT_DELAY = 0.5
 DEFAULT_MAX_DELAY = 8.0
 
 
+def _aws_errors() -> Tuple[type, ...]:
+    try:
+        return (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
+    except NameError:  # no botocore
+        return (ResponseParserError,)
+
+
+# Every exception an AWS call of this collection may raise: catch these, never a bare Exception.
+AWS_ERRORS: Tuple[type, ...] = _aws_errors()
+
+
+class PlatformRetry(AWSRetry):
+    """amazon.aws's AWSRetry, also retrying an answer botocore could not parse (see PARSE_ERROR_CODE)."""
+
+    base_class = tuple(error for error in AWS_ERRORS if error.__name__ != "BotoCoreError") or type(None)
+
+    @staticmethod
+    def status_code_from_exception(error: BaseException) -> str:
+        if isinstance(error, ResponseParserError):
+            return PARSE_ERROR_CODE
+        return str(AWSRetry.status_code_from_exception(error))
+
+
 def retry_decorator(retries: int = DEFAULT_RETRIES, delay: float = DEFAULT_DELAY, max_delay: float = DEFAULT_MAX_DELAY) -> Callable:
     """The retry policy of every AWS call in this collection."""
-    return AWSRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=list(RETRYABLE_ERROR_CODES))
+    return PlatformRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=list(RETRYABLE_ERROR_CODES))
 
 
 def botocore_config() -> Any:
@@ -75,6 +109,8 @@ def retry_note(exception: BaseException, retries: int = DEFAULT_RETRIES) -> str:
 
 def error_code(exception: BaseException) -> str:
     """The AWS error code of a botocore exception (``AccessDeniedException``, ``503``, ...), or its class name."""
+    if isinstance(exception, ResponseParserError):
+        return PARSE_ERROR_CODE
     response = getattr(exception, "response", None)
     if isinstance(response, dict):
         code = response.get("Error", {}).get("Code")

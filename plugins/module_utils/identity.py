@@ -20,7 +20,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import error_code
+from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import AWS_ERRORS, error_code, retry_note
 
 MAX_PAGES = 1000
 
@@ -41,8 +41,8 @@ def aws_call(method: Callable[..., Dict[str, Any]], action: str, **kwargs: Any) 
     """Call ``method`` with retries; a failure raises :class:`IdentityError` naming ``action``."""
     try:
         return method(aws_retry=True, **kwargs)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        raise IdentityError(message=f"failed to {action}", exception=exc) from exc
+    except AWS_ERRORS as exc:
+        raise IdentityError(message=f"failed to {action}{retry_note(exc)}", exception=exc) from exc
 
 
 def aws_get(method: Callable[..., Dict[str, Any]], missing: Collection[str], action: str, **kwargs: Any) -> Optional[Dict[str, Any]]:
@@ -53,8 +53,27 @@ def aws_get(method: Callable[..., Dict[str, Any]], missing: Collection[str], act
         if error_code(exc) in missing:
             return None
         raise IdentityError(message=f"failed to {action}", exception=exc) from exc
-    except botocore.exceptions.BotoCoreError as exc:
-        raise IdentityError(message=f"failed to {action}", exception=exc) from exc
+    except AWS_ERRORS as exc:
+        raise IdentityError(message=f"failed to {action}{retry_note(exc)}", exception=exc) from exc
+
+
+# The answer of a create that finds the entity there: IAM's, and EKS's for associations.
+ALREADY_EXISTS = ("EntityAlreadyExists", "ResourceInUseException")
+
+
+def aws_create(method: Callable[..., Dict[str, Any]], action: str, adopt: Callable[[], Any], **kwargs: Any) -> Dict[str, Any]:
+    """Create with retries. When AWS answers that the entity already exists, ``adopt()`` brings it to the desired state
+    instead of failing: a create whose answer was lost is retried and finds what it created, and an entity made
+    meanwhile by someone else is reconciled like any existing one."""
+    try:
+        return method(aws_retry=True, **kwargs)
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) not in ALREADY_EXISTS:
+            raise IdentityError(message=f"failed to {action}{retry_note(exc)}", exception=exc) from exc
+    except AWS_ERRORS as exc:
+        raise IdentityError(message=f"failed to {action}{retry_note(exc)}", exception=exc) from exc
+    adopt()
+    return {}
 
 
 def paginate(method: Callable[..., Dict[str, Any]], action: str, result_key: str, token: str, **kwargs: Any) -> List[Any]:

@@ -49,6 +49,7 @@ from ansible_collections.eks_gitops.platform.plugins.module_utils.identity impor
     IdentityError,
     Reconciler,
     aws_call,
+    aws_create,
     aws_get,
     paginate,
     string_tags,
@@ -361,7 +362,13 @@ class IrsaRole(Reconciler):
                 )
             self._plan(
                 f"create OIDC provider {provider_arn}",
-                lambda: aws_call(self.iam.create_open_id_connect_provider, f"create OIDC provider for {issuer}", Url=issuer, ClientIDList=[STS_AUDIENCE]),
+                lambda: aws_create(
+                    self.iam.create_open_id_connect_provider,
+                    f"create OIDC provider for {issuer}",
+                    lambda: self._adopt_provider(provider_arn),
+                    Url=issuer,
+                    ClientIDList=[STS_AUDIENCE],
+                ),
             )
             client_ids = [STS_AUDIENCE]
         elif STS_AUDIENCE not in client_ids and spec.create_oidc_provider:
@@ -389,7 +396,10 @@ class IrsaRole(Reconciler):
             kwargs["PermissionsBoundary"] = spec.permissions_boundary
         if spec.tags:
             kwargs["Tags"] = ansible_dict_to_boto3_tag_list(spec.tags)
-        self._plan(f"create role {name}", lambda: aws_call(self.iam.create_role, f"create IAM role {name!r}", **kwargs))
+        self._plan(
+            f"create role {name}",
+            lambda: aws_create(self.iam.create_role, f"create IAM role {name!r}", lambda: self._adopt_role(spec, trust), **kwargs),
+        )
         return RoleState(
             arn=role_arn(self.account.partition, self.account.account_id, name, spec.path),
             role_id=None,
@@ -402,6 +412,33 @@ class IrsaRole(Reconciler):
             inline_policies={},
             tags=dict(spec.tags or {}),
         )
+
+    # --- a create that finds the entity there (its answer was lost, or someone made it meanwhile) --------
+    def _adopt_provider(self, provider_arn: str) -> None:
+        """Make the existing provider trust the STS audience, as a created one would."""
+        client_ids = self.read_provider(provider_arn)
+        if client_ids is not None and STS_AUDIENCE not in client_ids:
+            aws_call(
+                self.iam.add_client_id_to_open_id_connect_provider,
+                f"add client id {STS_AUDIENCE} to OIDC provider {provider_arn}",
+                OpenIDConnectProviderArn=provider_arn,
+                ClientID=STS_AUDIENCE,
+            )
+
+    def _adopt_role(self, spec: IrsaRoleSpec, trust: Dict[str, Any]) -> None:
+        """Bring the existing role to the spec (trust, description, session, boundary, tags) right away; the policy
+        steps planned after the create follow as planned."""
+        current = self.read_role(spec.role_name)
+        if current is None:
+            raise IdentityError(message=f"IAM says role {spec.role_name!r} exists, but it cannot be read back")
+        planned, self.operations = self.operations, []
+        try:
+            self._plan_role_update(spec, current, trust)
+            adoption = self.operations
+        finally:
+            self.operations = planned
+        for operation in adoption:
+            operation.run()
 
     def _plan_role_update(self, spec: IrsaRoleSpec, current: RoleState, trust: Dict[str, Any]) -> RoleState:
         name = spec.role_name

@@ -443,14 +443,10 @@ diff:
   elements: dict
 """
 
-import contextlib
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore.exceptions
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import aws_client, error_summary, retry_note
+from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import AWS_ERRORS, aws_client, error_summary, retry_note
 from ansible_collections.eks_gitops.platform.plugins.module_utils.secretsmanager import executor, planner, spec, state
 
 
@@ -514,7 +510,7 @@ def main():
     client = aws_client(module, "secretsmanager")
     try:
         current = state.read_current(client, desired, settings)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         module.fail_json(msg=f"could not list the current secrets, nothing was changed{retry_note(exc)}: {error_summary(exc)}")
 
     the_plan = planner.plan(desired, current, settings)

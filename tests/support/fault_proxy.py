@@ -1,12 +1,17 @@
 """A small threaded HTTP proxy on 127.0.0.1 in front of the moto server: counts requests, injects faults.
 
 Point a client's endpoint at ``FaultProxy.endpoint_url`` instead of moto's. Every request
-is counted by its AWS operation (the ``X-Amz-Target`` header, e.g. ``ListSecrets``).
+is counted by its AWS operation: the ``X-Amz-Target`` header of JSON services (``ListSecrets``), the
+``Action`` of query services such as IAM and STS (``CreateRole``), else method and path (EKS's REST API).
 Then, in this order:
 
-- with probability ``failure_share`` the request is answered by the proxy itself, never
-  reaching moto, with a ``ThrottlingException`` (HTTP 400, AWS JSON error) or a bare
-  HTTP 503, alternating between the ``faults`` given;
+- with probability ``failure_share`` (only for ``fault_operations`` when given) the request gets a fault,
+  alternating between the ``faults`` given: ``throttle`` (a ``ThrottlingException``, HTTP 400, AWS JSON
+  error) and ``503`` (a bare HTTP 503 with a plain-text body, which botocore cannot parse for the XML
+  services) are answered by the proxy itself, never reaching moto; ``lost`` forwards the request to moto
+  and then answers 503, so the call took effect but its answer was lost; at most ``max_faults`` in all.
+  With ``first_attempts`` the first request of every operation gets the fault instead of a random share
+  (``faulted`` counts the faults by operation);
 - a request naming a secret in ``deny`` (``SecretId`` or ``Name`` equal to the name or
   an ARN of it) is answered with ``AccessDeniedException``, as IAM would for a policy
   that denies that one secret; ``BatchGetSecretValue`` is forwarded and the denied ids
@@ -27,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 THROTTLE_BODY = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded (injected by the test proxy)"}).encode()
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
@@ -38,6 +43,10 @@ class FaultProxy:
     upstream: str
     failure_share: float = 0.0
     faults: tuple[str, ...] = ("throttle", "503")
+    fault_operations: set[str] | None = None
+    max_faults: int | None = None
+    first_attempts: bool = False
+    faulted: Counter[str] = field(default_factory=Counter)
     deny: set[str] = field(default_factory=set)
     deny_operations: set[str] | None = None
     seed: int = 0
@@ -64,6 +73,7 @@ class FaultProxy:
         with self._lock:
             self.counts.clear()
             self.faults_injected.clear()
+            self.faulted.clear()
 
     def start(self) -> FaultProxy:
         self._rng.seed(self.seed)
@@ -99,10 +109,14 @@ class FaultProxy:
         """Count the request; return the fault to inject, if any."""
         with self._lock:
             self.counts[operation] += 1
-            if self.failure_share > 0 and self._rng.random() < self.failure_share:
+            targeted = self.fault_operations is None or operation in self.fault_operations
+            spent = self.max_faults is not None and sum(self.faults_injected.values()) >= self.max_faults
+            chosen = self.counts[operation] == 1 if self.first_attempts else self.failure_share > 0 and self._rng.random() < self.failure_share
+            if targeted and not spent and chosen:
                 fault = self.faults[self._next_fault % len(self.faults)]
                 self._next_fault += 1
                 self.faults_injected[fault] += 1
+                self.faulted[operation] += 1
                 return fault
         return None
 
@@ -140,13 +154,18 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         target = self.headers.get("X-Amz-Target", "")
-        operation = target.rsplit(".", 1)[-1] if target else f"{self.command} {self.path}"
+        action = parse_qs(body.decode(errors="replace")).get("Action", [""])[0] if b"Action=" in body else ""
+        operation = target.rsplit(".", 1)[-1] if target else action or f"{self.command} {self.path.split('?', 1)[0]}"
         fault = self.owner._record(operation)
         if fault == "throttle":
             self._reply(400, THROTTLE_BODY, "application/x-amz-json-1.1")
             return
         if fault == "503":
             self._reply(503, b"Service Unavailable (injected by the test proxy)", "text/plain")
+            return
+        if fault == "lost":
+            self._forward(body)
+            self._reply(503, b"Service Unavailable (the answer was lost, injected by the test proxy)", "text/plain")
             return
         request = _json(body)
         if operation != "BatchGetSecretValue" and self.owner.denies(operation) and (name := self.owner._denied(request)):

@@ -13,15 +13,11 @@ values exist only inside :func:`_run_call`: they are sent to AWS and forgotten.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore.exceptions
-
-from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import error_summary
+from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import AWS_ERRORS, error_summary
 from ansible_collections.eks_gitops.platform.plugins.module_utils.secretsmanager.planner import Call, Plan, SecretPlan, changes_of
 from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import ValidationErrors
 
@@ -73,7 +69,7 @@ def validate_policies(client: Any, the_plan: Plan) -> ValidationErrors:
             field_name = f"secrets[name={secret.name}].resource_policy"
             try:
                 response = client.validate_resource_policy(aws_retry=True, **params)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            except AWS_ERRORS as exc:
                 problems.add(field_name, f"could not be validated: {error_summary(exc)}")
                 continue
             if not response.get("PolicyValidationPassed", False):
@@ -100,7 +96,7 @@ def _execute_secret(client: Any, secret: SecretPlan, check_mode: bool) -> Outcom
     for call in secret.calls:
         try:
             response = _run_call(client, call)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             outcome.error = f"{_api_name(call.operation)} failed: {error_summary(exc)}"
             if call.operation in ("create_secret", "delete_secret"):
                 outcome.state = "absent" if call.operation == "create_secret" else "present"

@@ -18,17 +18,13 @@ A failure to read one secret's value or details is recorded on that secret
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    import botocore.exceptions
-
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import error_summary
+from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import AWS_ERRORS, error_summary
 from ansible_collections.eks_gitops.platform.plugins.module_utils.secretsmanager.spec import DesiredSecret, Settings, StoredValue
 
 FILTER_VALUES_MAX = 10  # values in one ListSecrets filter
@@ -229,7 +225,7 @@ def read_values(client: Any, secrets: Sequence[CurrentSecret]) -> None:
                 if not token:
                     break
                 params["NextToken"] = token
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             for arn in batch:
                 by_id[arn].read_error = f"reading the value failed: {error_summary(exc)}"
             continue
@@ -245,7 +241,7 @@ def _by_name(secrets: Sequence[CurrentSecret], name: Optional[str]) -> Optional[
 def read_replicas(client: Any, secret: CurrentSecret) -> None:
     try:
         response = client.describe_secret(aws_retry=True, SecretId=secret.arn)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         secret.read_error = f"reading its replica regions failed: {error_summary(exc)}"
         return
     secret.replicas = {
@@ -257,7 +253,7 @@ def read_replicas(client: Any, secret: CurrentSecret) -> None:
 def read_policy(client: Any, secret: CurrentSecret) -> None:
     try:
         response = client.get_resource_policy(aws_retry=True, SecretId=secret.arn)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         secret.read_error = f"reading its resource policy failed: {error_summary(exc)}"
         return
     document = response.get("ResourcePolicy")

@@ -76,3 +76,20 @@ def test_retry_note_only_for_retried_errors(code: str, retried: bool) -> None:
     note = aws.retry_note(client_error(code))
     assert (note == f" (still failing after {aws.DEFAULT_RETRIES} attempts with jittered backoff)") is retried
     assert retried or note == ""
+
+
+def parse_error() -> BaseException:
+    from botocore.parsers import ResponseParserError
+
+    return ResponseParserError("Unable to parse response (syntax error: line 1, column 0), invalid XML received. Further retries may succeed")
+
+
+def test_an_answer_botocore_cannot_parse_is_retried_and_named() -> None:
+    """A 5xx text page in front of IAM or STS: botocore raises ResponseParserError, not a ClientError."""
+    flaky = Flaky(parse_error(), parse_error())
+    wrapped = aws.retry_decorator(retries=3, delay=0.001, max_delay=0.001)(flaky)
+    assert wrapped() == "ok"
+    assert flaky.calls == 3
+    assert aws.error_code(parse_error()) == "ResponseParserError"
+    assert aws.is_retryable(parse_error())
+    assert isinstance(parse_error(), aws.AWS_ERRORS)
