@@ -224,8 +224,11 @@ def github_actions_trust_policy(provider_arn: str, issuer_url: str, refs: Sequen
     }
 
 
-def secret_name_problem(value: Any) -> Optional[str]:
-    """Check a Secrets Manager secret name or secret ARN given to ``secrets_read``."""
+def secret_reference_problem(value: Any) -> Optional[str]:
+    """Check a secret reference of an IAM policy (``secrets_read``): a Secrets Manager secret name or secret ARN.
+
+    Not the same rule as a secret's own name (secretsmanager.spec.secret_name_problem): a reference may be an ARN
+    and may hold the wildcards * and ? (which :func:`wildcard_problem` refuses unless they are asked for)."""
     if not isinstance(value, str) or not value:
         return "must be a non-empty secret name or ARN"
     if value.startswith("arn:"):
@@ -238,6 +241,36 @@ def secret_name_problem(value: Any) -> Optional[str]:
     if not _SECRET_NAME.match(value):
         return f"{value!r} is not a valid secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -, wildcards * and ?)"
     return None
+
+
+# The pattern of the six random characters Secrets Manager appends to a secret's name in its ARN.
+_SUFFIX_WILDCARD = "-??????"
+
+
+def wildcard_problem(value: Any) -> Optional[str]:
+    """A wildcard in a secret reference (other than the ARN's random-suffix pattern ``-??????`` at its end): it grants
+    read on every secret it matches, a bare ``*`` on every secret of the account."""
+    if not isinstance(value, str):
+        return None
+    name = value.split(":secret:", 1)[1] if value.startswith("arn:") and ":secret:" in value else value
+    if value.startswith("arn:") and name.endswith(_SUFFIX_WILDCARD):
+        name = name[: -len(_SUFFIX_WILDCARD)]
+    if "*" not in name and "?" not in name:
+        return None
+    scope = "every secret of the account" if name.strip("*?/") == "" else f"every secret matching {name!r}"
+    return f"{value!r} is a wildcard: it grants read on {scope}; name the secrets, or set allow_wildcards: true"
+
+
+def kms_region_problem(value: Any, secret_regions: Sequence[str]) -> Optional[str]:
+    """A KMS key of another region than the secrets: a secret can only be encrypted with a key of its own region."""
+    details = parse_aws_arn(value) if isinstance(value, str) else None
+    region = (details or {}).get("region")
+    if not region or not secret_regions or region in secret_regions:
+        return None
+    return (
+        f"{value!r} is in region {region}, the secrets are in {', '.join(sorted(set(secret_regions)))}: a secret is encrypted with a key of its own "
+        "region; give that key, or set allow_cross_region_kms: true"
+    )
 
 
 def kms_key_arn_problem(value: Any) -> Optional[str]:

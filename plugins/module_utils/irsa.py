@@ -34,15 +34,17 @@ from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents 
     irsa_trust_policy,
     issuer_url_problem,
     kms_key_arn_problem,
+    kms_region_problem,
     normalize_issuer_url,
     oidc_provider_arn,
     parse_policy_document,
     pod_identity_trust_policy,
     policy_name_problem,
     role_arn,
-    secret_name_problem,
+    secret_reference_problem,
     secrets_read_policy,
     service_account_annotations,
+    wildcard_problem,
 )
 from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import (
     AccountInfo,
@@ -197,7 +199,9 @@ def parse_irsa_role_params(params: Mapping[str, Any], region: Optional[str]) -> 
     policy_name = params.get("secrets_read_policy_name") or DEFAULT_SECRETS_READ_POLICY_NAME
     errors.add("secrets_read_policy_name", policy_name_problem(policy_name))
     secrets = params.get("secrets_read")
-    _check_list(errors, "secrets_read", secrets, secret_name_problem)
+    _check_list(errors, "secrets_read", secrets, secret_reference_problem)
+    if not params.get("allow_wildcards"):
+        _check_list(errors, "secrets_read", secrets, wildcard_problem)
     if secrets is not None and not secrets:
         errors.add("secrets_read", "must name at least one secret (omit it to manage no secrets policy)")
     if secrets and inline and policy_name in inline:
@@ -206,6 +210,9 @@ def parse_irsa_role_params(params: Mapping[str, Any], region: Optional[str]) -> 
         errors.add("region", "is required to turn secrets_read names into ARNs")
     kms_keys = params.get("kms_key_arns") or []
     _check_list(errors, "kms_key_arns", kms_keys, kms_key_arn_problem)
+    if secrets and not params.get("allow_cross_region_kms"):
+        secret_regions = [str(secret).split(":")[3] if str(secret).startswith("arn:") else (region or "") for secret in secrets]
+        _check_list(errors, "kms_key_arns", kms_keys, lambda arn: kms_region_problem(arn, [r for r in secret_regions if r]))
     if kms_keys and not secrets:
         errors.add("kms_key_arns", "only adds kms:Decrypt for the secrets of secrets_read, which is empty")
     if params.get("cluster_name") and not region and present and trust == TRUST_IRSA:

@@ -62,6 +62,8 @@ PHASE_FINISHED = "finished"  # this run dropped the old anchor from the bundle
 # Generated certificates start this long before "now", so that a controller or node whose
 # clock is a little behind the one that issued them still sees them as valid.
 NOT_BEFORE_BACKDATE = timedelta(minutes=5)
+# The longest validity issued or accepted (an X.509 date ends at 9999-12-31; Linkerd's own docs use 10 years).
+MAX_VALIDITY = timedelta(days=100 * 365)
 
 # Key types Linkerd accepts: the issuer must be ECDSA P-256; a trust anchor may also be RSA 2048/4096.
 ISSUER_KEY_TYPES = ("ECDSA P-256",)
@@ -95,6 +97,11 @@ def parse_duration(value: Any) -> Tuple[Optional[timedelta], Optional[str]]:
     seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(match.group(2)))
     if match.group(1):
         return None, f"{value!r} is negative; it must be a positive duration"
+    if seconds > MAX_VALIDITY.total_seconds():
+        return (
+            None,
+            f"{value!r} is too long: at most {MAX_VALIDITY.days // 365}y (a certificate must expire before the year 9999, and a longer one is never what you want)",
+        )
     return timedelta(seconds=seconds), None
 
 

@@ -159,16 +159,29 @@ options:
         O(secrets_read_policy_name) with C(secretsmanager:GetSecretValue) and C(secretsmanager:DescribeSecret)
         on exactly those secrets.
       - A name becomes C(arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-??????), the pattern of
-        that secret's ARN with its random six-character suffix; an ARN is kept as given. Wildcards are only
-        there if you write them.
+        that secret's ARN with its random six-character suffix; an ARN is kept as given. Wildcards are refused
+        unless O(allow_wildcards).
     type: list
     elements: str
+  allow_wildcards:
+    description:
+      - Accept wildcards (C(*), C(?)) in O(secrets_read). Without it a wildcard is refused, naming the entry, because
+        it grants read on every secret it matches (C(*) on every secret of the account). The C(-??????) suffix pattern
+        at the end of a secret ARN is not a wildcard in this sense.
+    type: bool
+    default: false
   kms_key_arns:
     description:
       - ARNs of the customer managed KMS keys the O(secrets_read) secrets are encrypted with. Adds
         C(kms:Decrypt) on exactly those keys, allowed only through Secrets Manager (C(kms:ViaService)).
+      - A key of another region than the secrets is refused (a secret is encrypted with a key of its own region),
+        unless O(allow_cross_region_kms).
     type: list
     elements: str
+  allow_cross_region_kms:
+    description: Accept O(kms_key_arns) of another region than the secrets of O(secrets_read).
+    type: bool
+    default: false
   secrets_read_policy_name:
     description: Name of the inline policy O(secrets_read) writes.
     type: str
@@ -410,7 +423,9 @@ def main() -> None:
         "inline_policies": {"type": "dict"},
         "purge_inline_policies": {"type": "bool", "default": True},
         "secrets_read": {"type": "list", "elements": "str", "no_log": False},
+        "allow_wildcards": {"type": "bool", "default": False},
         "kms_key_arns": {"type": "list", "elements": "str", "no_log": False},
+        "allow_cross_region_kms": {"type": "bool", "default": False},
         "secrets_read_policy_name": {"type": "str", "default": DEFAULT_SECRETS_READ_POLICY_NAME, "no_log": False},
     }
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True, mutually_exclusive=[("cluster_name", "oidc_issuer_url")])

@@ -425,7 +425,37 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("both issuers", {"oidc_issuer_url": "https://issuer.example.com"}, "parameters are mutually exclusive: cluster_name|oidc_issuer_url"),
     ("unknown cluster", {"cluster_name": "nope"}, "cluster_name: EKS cluster 'nope' was not found in region 'eu-west-1'"),
     ("missing policy", {"managed_policy_arns": ["arn:aws:iam::123456789012:policy/missing"]}, "managed_policy_arns: managed policy"),
+    ("every secret", {"secrets_read": ["*"]}, "secrets_read[0]: '*' is a wildcard: it grants read on every secret of the account"),
+    (
+        "every secret by ARN",
+        {"secrets_read": ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:*"]},
+        "it grants read on every secret of the account; name the secrets, or set allow_wildcards: true",
+    ),
+    (
+        "KMS key of another region",
+        {"secrets_read": ["shop/db"], "kms_key_arns": ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]},
+        "kms_key_arns[0]: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' is in region us-east-1, the secrets are in eu-west-1",
+    ),
 ]
+
+
+def test_wildcards_and_cross_region_keys_are_granted_only_when_asked_for(aws: MotoServer, tmp_path: Path) -> None:
+    create_cluster(aws)
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    task = {
+        "role_name": "batch",
+        "cluster_name": CLUSTER,
+        "service_accounts": [{"namespace": "shop", "name": "batch"}],
+        "secrets_read": ["shop/*"],
+        "allow_wildcards": True,
+        "kms_key_arns": [key],
+        "allow_cross_region_kms": True,
+    }
+    playbook = run(aws, tmp_path, irsa("asked for", **task))
+    assert playbook.rc == 0, playbook.output
+    read, decrypt = inline(aws, "batch")["secrets-read"]["Statement"]
+    assert read["Resource"] == f"arn:aws:secretsmanager:eu-west-1:{aws.account_id}:secret:shop/*-??????"
+    assert decrypt["Resource"] == key
 
 
 def test_bad_inputs_fail_before_any_write(aws: MotoServer, tmp_path: Path) -> None:

@@ -152,7 +152,7 @@ def test_secrets_read_policy_keeps_only_the_wildcards_the_user_wrote() -> None:
 
 @pytest.mark.parametrize("value", ["shop/db", "a", "x" * 512, "team_a+b=c.d@e-f", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"])
 def test_secret_name_accepts(value: str) -> None:
-    assert docs.secret_name_problem(value) is None
+    assert docs.secret_reference_problem(value) is None
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_secret_name_accepts(value: str) -> None:
     ],
 )
 def test_secret_name_rejects(value: object) -> None:
-    assert docs.secret_name_problem(value) is not None
+    assert docs.secret_reference_problem(value) is not None
 
 
 def test_kms_key_arn_problem() -> None:
@@ -231,3 +231,35 @@ def test_documents_differ_is_semantic() -> None:
     two = docs.irsa_trust_policy(PROVIDER, ISSUER, [ServiceAccount("a", "x"), ServiceAccount("b", "y")])
     swapped = docs.irsa_trust_policy(PROVIDER, ISSUER, [ServiceAccount("b", "y"), ServiceAccount("a", "x")])
     assert not docs.documents_differ(two, swapped)
+
+
+@pytest.mark.parametrize(
+    ("value", "scope"),
+    [
+        ("*", "every secret of the account"),
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:*", "every secret of the account"),
+        ("shop/*", "every secret matching 'shop/*'"),
+        ("shop/db-?", "every secret matching 'shop/db-?'"),
+    ],
+)
+def test_a_wildcard_is_named_with_what_it_grants(value: str, scope: str) -> None:
+    problem = docs.wildcard_problem(value)
+    assert problem is not None
+    assert scope in problem
+    assert "allow_wildcards" in problem
+
+
+@pytest.mark.parametrize(
+    "value", ["shop/db", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-??????", "arn:aws:secretsmanager:eu-west-1:1:secret:db-AbCdEf"]
+)
+def test_exact_references_and_the_suffix_pattern_are_no_wildcard(value: str) -> None:
+    assert docs.wildcard_problem(value) is None
+
+
+def test_a_kms_key_of_another_region_than_the_secrets_is_named() -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    problem = docs.kms_region_problem(key, ["eu-west-1"])
+    assert problem is not None
+    assert "us-east-1" in problem
+    assert "allow_cross_region_kms" in problem
+    assert docs.kms_region_problem(key, ["eu-west-1", "us-east-1"]) is None

@@ -98,6 +98,8 @@ def test_settings_defaults_are_linkerds() -> None:
         ({"anchor_validity": "1440h"}, "anchor_validity", "longer than renew_before"),
         ({"renew_before": "-1d"}, "renew_before", "negative"),
         ({"renew_before": "soon"}, "renew_before", "not a duration"),
+        ({"anchor_validity": "9000y"}, "anchor_validity", "'9000y' is too long: at most 100y"),
+        ({"issuer_validity": "99999999999999d"}, "issuer_validity", "is too long"),
         ({"anchor_rotation": "begin"}, "anchor_rotation", "not one of start, issue, finish"),
         ({"issuer_common_name": " "}, "issuer_common_name", "non-empty"),
     ],

@@ -79,6 +79,14 @@ def test_bad_input_fails_naming_the_input(capsys: pytest.CaptureFixture[str]) ->
     assert "PRIVATE KEY" not in json.dumps(result)
 
 
+def test_an_overflowing_validity_is_refused_naming_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """9000 years would end after the year 9999: refused by name, before anything is generated (no 'date value out of range')."""
+    result = call(linkerd_certificates, {"anchor_validity": "9000y"}, capsys)
+    assert result["failed"] is True
+    assert "anchor_validity: '9000y' is too long" in result["msg"]
+    assert "out of range" not in result["msg"]
+
+
 def test_anchor_close_to_expiry_warns(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     warned: list[str] = []
     monkeypatch.setattr(linkerd_certificates.AnsibleModule, "warn", lambda _self, message: warned.append(message))
