@@ -6,6 +6,7 @@
 #   make sandbox-down      take the platform off a cluster that stays up, stop what make sandbox started
 #   make sandbox-env       export lines to run the playbooks by hand: eval "$(make -s sandbox-env)"
 #   make bench-bootstrap   bootstrap twice on a fresh cluster and moto of its own: wall times, ratio, changed count
+#   make bench-gitops      commit -> Deployment rolled out on the sandbox, with the webhook and with Argo CD's polling
 
 SANDBOX_CLI := scripts/sandbox.py
 
@@ -24,3 +25,7 @@ sandbox-env: ## Print the export lines for running the playbooks against the san
 .PHONY: bench-bootstrap
 bench-bootstrap: venv cluster-binaries ## Bootstrap twice on a fresh local cluster: both wall times, their ratio, the second run's changed count
 	$(BIN)/python $(SANDBOX_CLI) bench
+
+.PHONY: bench-gitops
+bench-gitops: venv cluster-binaries ## Time commit -> Deployment rolled out on the sandbox: webhook vs Argo CD polling (BENCH_GITOPS_COMMITS, BENCH_GITOPS_POLLING_COMMITS)
+	$(BIN)/python $(SANDBOX_CLI) bench-gitops

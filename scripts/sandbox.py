@@ -12,6 +12,11 @@
     python scripts/sandbox.py bench      on a fresh cluster and moto of its own: bootstrap twice, print both wall
                                          times, their ratio and the second run's changed count, then stop them;
                                          exits non-zero when the second run changed anything
+    python scripts/sandbox.py bench-gitops
+                                         on the sandbox (started and bootstrapped when it is not): commit an image
+                                         tag to the GitOps repository, as the CI does, and time commit -> Deployment
+                                         rolled, over N commits with the Git server's webhook to Argo CD and over M
+                                         commits with Argo CD's default polling; p50 and max of each
 
 `make sandbox`, `make sandbox-down`, `make sandbox-env` and `make bench-bootstrap` call these. State lives under
 LOCAL_CLUSTER_STATE_DIR (default .local), like the cluster's, the chart repository's and moto's.
@@ -36,6 +41,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -364,14 +370,120 @@ def bench() -> int:
     return 0 if changed == 0 else 1
 
 
+# --------------------------------------------------------------------------- the GitOps loop benchmark
+
+BENCH_WORKLOAD = "my-microservice"
+BENCH_ROLLOUT_TIMEOUT = 600.0
+
+
+def kubectl_json(*args: str) -> Any:
+    completed = subprocess.run(
+        [str(BIN_DIR / "kubectl"), "--kubeconfig", str(state_dir() / "kubeconfig"), *args, "-o", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return json.loads(completed.stdout) if completed.returncode == 0 else {}
+
+
+def rolled_to(tag: str) -> bool:
+    """The workload's Deployment runs ``tag`` and its rollout is complete."""
+    deployment = kubectl_json("get", "deployment", "-n", BENCH_WORKLOAD, BENCH_WORKLOAD)
+    if not deployment:
+        return False
+    status = deployment.get("status", {})
+    return deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(f":{tag}") and (
+        status.get("updatedReplicas") == status.get("replicas") == status.get("availableReplicas")
+        and status.get("observedGeneration") == deployment["metadata"]["generation"]
+    )
+
+
+def git_run(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=120).stdout.strip()
+
+
+def ci_clone(directory: Path) -> Path:
+    """A clone of the sandbox's GitOps repository with the sandbox's credentials: the CI's view of it."""
+    url = f"{(state_dir() / 'git-server.url').read_text(encoding='utf-8').strip()}/{GITOPS_REPOSITORY}.git"
+    token = (state_dir() / "sandbox-secrets" / "gitops-repo-token").read_text(encoding="utf-8").split()[0]
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    git_run(directory.parent, "clone", "--quiet", url.replace("http://", f"http://sandbox-bot:{token}@"), str(directory))
+    git_run(directory, "config", "user.name", "bench-gitops")
+    git_run(directory, "config", "user.email", "bench-gitops@example.org")
+    return directory
+
+
+def deploy_once(clone: Path, tag: str) -> float:
+    """Commit ``tag`` as the CI does (image_tags.py set, commit, push); seconds from the pushed commit to the rollout."""
+    git_run(clone, "pull", "--quiet", "--rebase", "origin", "main")
+    subprocess.run([PYTHON, ".github/scripts/image_tags.py", "set", "--environment", "local", "--tag", tag], cwd=clone, check=True, capture_output=True)
+    git_run(clone, "commit", "--quiet", "-am", f"deploy(local): {tag}")
+    git_run(clone, "push", "--quiet", "origin", "HEAD:main")
+    pushed = time.monotonic()
+    while not rolled_to(tag):
+        if time.monotonic() - pushed > BENCH_ROLLOUT_TIMEOUT:
+            raise SystemExit(f"sandbox: the Deployment did not roll to {tag} within {BENCH_ROLLOUT_TIMEOUT:.0f} s")
+        time.sleep(0.2)
+    return time.monotonic() - pushed
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def bench_gitops() -> int:
+    commits = int(os.environ.get("BENCH_GITOPS_COMMITS", "10"))
+    polling_commits = int(os.environ.get("BENCH_GITOPS_POLLING_COMMITS", "10"))
+    env = up()
+    if not all(kubectl_json("get", "application", "-n", ARGOCD_NAMESPACE, name) for name in ("root-local", f"{BENCH_WORKLOAD}-local")):
+        log("the sandbox is not bootstrapped yet: running bootstrap first")
+        rc, _, _ = run_playbook(BOOTSTRAP, env, state_dir() / "sandbox-bootstrap.log", echo=False)
+        if rc != 0:
+            return rc
+    clone = ci_clone(state_dir() / "bench-gitops" / "ci")
+    webhook = state_dir() / "argocd" / "webhook.url"
+    results: dict[str, Any] = {}
+    run_id = uuid.uuid4().hex[:6]
+    for mode, count in (("webhook", commits), ("polling", polling_commits)):
+        if count <= 0:
+            continue
+        hidden = webhook.with_suffix(".off")
+        if mode == "polling":
+            webhook.rename(hidden)  # the Git server reads it on every push: without it, no webhook is sent
+        try:
+            seconds = []
+            for index in range(count):
+                tag = f"bench-{run_id}-{mode}-{index}"
+                seconds.append(deploy_once(clone, tag))
+                log(f"{mode} {index + 1}/{count}: {tag} rolled out {seconds[-1]:.1f} s after the push")
+        finally:
+            if hidden.exists():
+                hidden.rename(webhook)
+        results[mode] = {"commits": count, "p50": round(percentile(seconds, 0.5), 1), "max": round(max(seconds), 1), "seconds": [round(x, 1) for x in seconds]}
+    results["target_p50_seconds"] = 10
+    (state_dir() / "bench-gitops.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print("commit -> Deployment rolled out (seconds from the pushed commit to the completed rollout)")
+    for mode in ("webhook", "polling"):
+        if mode in results:
+            figures = results[mode]
+            print(f"  {mode:8} {figures['commits']:3d} commits   p50 {figures['p50']:6.1f} s   max {figures['max']:6.1f} s")
+    met = "webhook" in results and results["webhook"]["p50"] <= results["target_p50_seconds"]
+    print(f"target: p50 <= {results['target_p50_seconds']} s with the webhook: {'met' if met else 'MISSED'}")
+    print(f"figures in {state_dir() / 'bench-gitops.json'}")
+    return 0 if met else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "bootstrap", "down", "env", "bench"])
+    parser.add_argument("command", choices=["up", "bootstrap", "down", "env", "bench", "bench-gitops"])
     args = parser.parse_args(argv)
     if args.command == "up":
         up()
         return 0
-    return {"bootstrap": bootstrap, "down": down, "env": env_lines, "bench": bench}[args.command]()
+    return {"bootstrap": bootstrap, "down": down, "env": env_lines, "bench": bench, "bench-gitops": bench_gitops}[args.command]()
 
 
 if __name__ == "__main__":

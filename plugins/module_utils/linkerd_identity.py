@@ -100,7 +100,7 @@ def parse_duration(value: Any) -> Tuple[Optional[timedelta], Optional[str]]:
     if seconds > MAX_VALIDITY.total_seconds():
         return (
             None,
-            f"{value!r} is too long: at most {MAX_VALIDITY.days // 365}y (a certificate must expire before the year 9999, and a longer one is never what you want)",
+            f"{value!r} is too long: at most {MAX_VALIDITY.days // 365}y (a certificate must expire before the year 9999)",
         )
     return timedelta(seconds=seconds), None
 

@@ -109,6 +109,10 @@ def test_argocd_converge(aws: MotoServer, kube_cluster: KubeCluster, chart_repo:
     assert bcrypt.checkpw(password.encode(), hashed.encode())
     repo = secret_data(kube_cluster, "argocd-repo-gitops")
     assert (repo["username"], repo["password"], repo["type"]) == ("platform-bot", REPO_TOKEN, "git")
+    # The GitHub webhook secret: generated once in Secrets Manager, the same value in argocd-secret.
+    webhook = sm.get_secret_value(SecretId="platform/local/argocd/webhook-github")["SecretString"]
+    assert len(webhook) == 40
+    assert admin["webhook.github.secret"] == webhook
 
     application = kubectl_json(kube_cluster, "-n", "argocd", "get", "applications.argoproj.io", "argocd")
     values = yaml.safe_load(kubectl_json(kube_cluster, "-n", "argocd", "get", "configmap", "argocd-received-values")["data"]["values.yaml"])
@@ -117,6 +121,7 @@ def test_argocd_converge(aws: MotoServer, kube_cluster: KubeCluster, chart_repo:
         assert password not in text
         assert hashed not in text
         assert REPO_TOKEN not in text
+        assert webhook not in text
 
     # The re-run, at -vvv (every module argument and result printed): nothing changes, nothing leaks.
     second = run_playbook(role_play(ARGOCD, **variables), tmp_path, env=env, verbosity=3, json_output=False)
@@ -142,13 +147,14 @@ def test_argocd_converge(aws: MotoServer, kube_cluster: KubeCluster, chart_repo:
         assert password not in run.output
         assert hashed not in run.output
         assert REPO_TOKEN not in run.output
+        assert webhook not in run.output
 
     # A password rotated in Secrets Manager: a new hash (and modification time), and nothing else changes.
     sm.put_secret_value(SecretId=ADMIN_SECRET, SecretString="rotated-by-an-operator-0c9d")
     rotated = run_playbook(role_play(ARGOCD, **variables), tmp_path, env=env)
     assert rotated.rc == 0, rotated.output[-4000:]
     assert rotated.stats["changed"] == 1, rotated.output[-4000:]
-    assert rotated.result(f"{ARGOCD} : Write the admin password hash into argocd-secret")["changed"] is True
+    assert rotated.result(f"{ARGOCD} : Write the admin password hash and the webhook secret into argocd-secret")["changed"] is True
     admin = secret_data(kube_cluster, "argocd-secret")
     assert bcrypt.checkpw(b"rotated-by-an-operator-0c9d", admin["admin.password"].encode())
     assert admin["admin.passwordMtime"] >= mtime

@@ -1,11 +1,15 @@
-"""playbooks/bootstrap.yml end to end with inventories/local, on a cluster of its own, the moto server and the chart repository.
+"""playbooks/bootstrap.yml end to end with inventories/local, on a cluster of its own, with the real Argo CD.
 
-The module starts a private local cluster (the platform is cluster-wide: CRDs, fixed namespaces), points the
-local inventory at it, at the session's moto server and at the test chart repository through a state
-directory of its own (LOCAL_CLUSTER_STATE_DIR), and runs what `make sandbox` runs. The tests read the result
-back from the API server and from moto: the secrets, the IAM trust policies, the ECR repository, the
-namespaces, the cluster Secret, the rendered GitOps repository and the validate report. Then a second run
-must change nothing, and teardown must take it all off again, twice without a change the second time.
+The module starts a private local cluster (the platform is cluster-wide: CRDs, fixed namespaces), the real Argo
+CD beside it (tests/support/local_argocd.py: one controller for the module, like the cluster), a Git server for
+the GitOps repository (with the webhook to Argo CD) and points the local inventory at them, at the session's moto
+server and at the test chart repository through a state directory of its own (LOCAL_CLUSTER_STATE_DIR): what
+`make sandbox` runs. The tests read the result back from the API server, from moto and from Argo CD's own status:
+the secrets, the IAM trust policies, the ECR repository, the namespaces, the cluster Secret, the GitOps repository
+and the validate report. A second run must change nothing. Then the GitOps loop, against the real controller:
+app-of-apps, self-heal, an image-tag commit rolling the Deployment, prune, a broken manifest failing validate with
+Argo CD's message. Last, teardown takes it all off again (Applications and their finalizers included), twice
+without a change the second time.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import local_argocd
 from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
+from tests.support.git_server import Config, GitServer
 from tests.support.moto import MotoServer
 
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(3600)]
@@ -51,6 +57,15 @@ class Sandbox:
     state: Path
     env: dict[str, str]
     aws: MotoServer
+    git: GitServer
+
+    def remote_url(self, credentials: bool = False) -> str:
+        """URL of the GitOps repository on the Git server (with the sandbox's credentials in it when asked)."""
+        url = f"{self.git.url}/platform-gitops.git"
+        if not credentials:
+            return url
+        token = (self.state / "sandbox-secrets" / "gitops-repo-token").read_text(encoding="utf-8").split()[0]
+        return url.replace("http://", f"http://sandbox-bot:{token}@")
 
     def kubectl_json(self, *args: str) -> Any:
         result = subprocess.run([KUBECTL, *args, "-o", "json"], capture_output=True, text=True, env={**os.environ, **self.env}, timeout=120, check=False)
@@ -102,7 +117,19 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer, c
     if started.returncode != 0:
         cluster_script("down", cluster_env)
         pytest.fail(f"the private local cluster did not start:\n{started.stderr[-4000:]}", pytrace=False)
+    git = GitServer.start(
+        state / "git-server",
+        Config(
+            user="sandbox-bot",
+            password_file=str(state / "sandbox-secrets" / "gitops-repo-token"),
+            webhook_url_file=str(state / "argocd" / "webhook.url"),
+            webhook_secret_file=str(state / "sandbox-secrets" / "argocd-webhook-secret"),
+        ),
+    )
     try:
+        git.repository("platform-gitops")
+        (state / "git-server.url").write_text(git.url + "\n", encoding="utf-8")
+        local_argocd.up("argocd", state / "kubeconfig", state / "argocd")
         moto_server.reset()
         (state / "chart-repo.url").write_text(chart_repo + "\n", encoding="utf-8")
         (state / "moto.url").write_text(moto_server.endpoint_url + "\n", encoding="utf-8")
@@ -118,9 +145,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer, c
             # The roles keep Linkerd's file store and other per-user state under HOME: keep it in the test's.
             "HOME": str(state / "home"),
         }
-        yield Sandbox(state=state, env=env, aws=moto_server)
+        yield Sandbox(state=state, env=env, aws=moto_server, git=git)
     finally:
+        # The cluster script stops the Argo CD of its state directory first.
         cluster_script("down", cluster_env)
+        git.stop()
 
 
 def ok(run: PlaybookRun) -> PlaybookRun:
@@ -171,12 +200,14 @@ def test_an_interrupted_bootstrap_is_finished_by_running_it_again_and_then_nothi
     assert [play["play"]["name"].split(" ", 2)[1] for play in first.report["plays"]] == ["1/7", "2/7", "3/7", "4/7", "5/7", "6/7", "7/7"]
 
 
-def test_validate_report_passes_what_can_pass_locally(sandbox: Sandbox, bootstrapped: tuple[PlaybookRun, PlaybookRun]) -> None:
+def test_validate_report_passes_every_check_none_skipped(sandbox: Sandbox, bootstrapped: tuple[PlaybookRun, PlaybookRun]) -> None:
     checks = {row["check"]: row for row in report(sandbox)["checks"]}
-    assert checks["Argo CD Applications Synced/Healthy"]["status"] == "skipped"
-    assert checks["Argo CD Applications Synced/Healthy"]["evidence"].startswith("skipped: needs a live Argo CD")
-    failed = {name: row["evidence"] for name, row in checks.items() if row["status"] != "pass" and name != "Argo CD Applications Synced/Healthy"}
+    failed = {name: row["evidence"] for name, row in checks.items() if row["status"] != "pass"}
     assert failed == {}
+    # What the real Argo CD says, Application by Application.
+    assert checks["Argo CD Applications Synced/Healthy"]["evidence"] == (
+        f"3/3 Synced and Healthy: argocd Synced/Healthy, {WORKLOAD}-local Synced/Healthy, root-local Synced/Healthy"
+    )
     for check in (
         "Deployments ready",
         "Traefik dashboard requires auth and the allowlist",
@@ -252,8 +283,11 @@ def test_cluster_side_and_gitops_repository(sandbox: Sandbox, bootstrapped: tupl
     assert (repo / "applications" / "local" / f"{WORKLOAD}.yaml").is_file()
     values = yaml.safe_load((repo / "charts" / WORKLOAD / "ci" / "local-values.yaml").read_text(encoding="utf-8"))
     assert f"role/{WORKLOAD}-local" in json.dumps(values)
-    workflow = (repo / ".github" / "workflows" / "ci-build-deploy.yaml").read_text(encoding="utf-8")
-    assert f"arn:aws:iam::{sandbox.aws.account_id}:role/eks-gitops-github-actions" in workflow
+    settings = json.loads((repo / ".github" / "environments" / "local.json").read_text(encoding="utf-8"))
+    assert settings["ci_role_arn"] == f"arn:aws:iam::{sandbox.aws.account_id}:role/eks-gitops-github-actions"
+    # The render is committed and pushed: the remote holds exactly the checkout's HEAD.
+    assert git(repo, "status", "--porcelain") == ""
+    assert remote_head(sandbox) == git(repo, "rev-parse", "HEAD")
 
 
 def test_check_mode_with_diff_on_the_converged_platform_reports_nothing(sandbox: Sandbox, bootstrapped: object, tmp_path: Path) -> None:
@@ -268,6 +302,180 @@ def test_validate_playbook_alone_changes_nothing_and_writes_where_asked(sandbox:
     assert written["summary"]["fail"] == 0
     again = ok(sandbox.run(VALIDATE, tmp_path / "again", "-e", f"validate_report_dir={tmp_path / 'reports'}"))
     assert again.stats["changed"] == 0
+
+
+# --- the GitOps loop, against the real Argo CD ------------------------------------------------------------------
+
+APPLICATION = f"{WORKLOAD}-local"
+LOOP_TIMEOUT = 120.0
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=120).stdout.strip()
+
+
+def remote_head(sandbox: Sandbox) -> str:
+    return git(sandbox.state, "ls-remote", sandbox.remote_url(), "refs/heads/main").split()[0]
+
+
+def wait_until(what: str, probe: Any, timeout: float = LOOP_TIMEOUT) -> Any:
+    """Poll ``probe`` every 0.5 s until it returns something truthy; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:.0f} s", pytrace=False)
+        time.sleep(0.5)
+
+
+def application(sandbox: Sandbox, name: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [KUBECTL, "get", "applications.argoproj.io", "-n", "argocd", name, "-o", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **sandbox.env},
+        timeout=60,
+        check=False,
+    )
+    return json.loads(result.stdout) if result.returncode == 0 else {}
+
+
+def synced_at(sandbox: Sandbox, name: str, revision: str) -> bool:
+    status = application(sandbox, name).get("status", {})
+    return (status.get("sync", {}).get("status"), status.get("sync", {}).get("revision"), status.get("health", {}).get("status")) == (
+        "Synced",
+        revision,
+        "Healthy",
+    )
+
+
+@pytest.fixture(scope="module")
+def ci(sandbox: Sandbox, bootstrapped: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of the GitOps repository, as the CI workflows have one: commits pushed from here reach Argo CD
+    through the Git server's webhook."""
+    clone = tmp_path_factory.mktemp("ci") / "platform-gitops"
+    git(sandbox.state, "clone", "--quiet", sandbox.remote_url(credentials=True), str(clone))
+    git(clone, "config", "user.name", "ci")
+    git(clone, "config", "user.email", "ci@example.org")
+    return clone
+
+
+def push(clone: Path, message: str) -> str:
+    git(clone, "pull", "--quiet", "--rebase", "origin", "main")
+    git(clone, "add", "-A")
+    git(clone, "commit", "--quiet", "-m", message)
+    git(clone, "push", "--quiet", "origin", "HEAD:main")
+    return git(clone, "rev-parse", "HEAD")
+
+
+def test_the_app_of_apps_syncs_the_workload_from_git(sandbox: Sandbox, bootstrapped: object) -> None:
+    head = remote_head(sandbox)
+    assert synced_at(sandbox, "root-local", head)
+    assert synced_at(sandbox, APPLICATION, head)
+    deployment = sandbox.kubectl_json("get", "deployment", "-n", WORKLOAD, WORKLOAD)
+    assert deployment["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"].startswith(f"{APPLICATION}:apps/Deployment:")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(f"/{WORKLOAD}:0.1.0")
+    kinds = {item["kind"] for item in sandbox.kubectl_json("get", "all,secretproviderclasses,ingressroutes,middlewares.traefik.io", "-n", WORKLOAD)["items"]}
+    assert {"Deployment", "Service", "SecretProviderClass", "IngressRoute", "Middleware"} <= kinds
+    # The self-managed Argo CD adopted the Helm release: Synced to the same chart, no second copy of anything.
+    argocd = application(sandbox, "argocd")["status"]
+    assert (argocd["sync"]["status"], argocd["health"]["status"]) == ("Synced", "Healthy")
+    deployments = [item["metadata"]["name"] for item in sandbox.kubectl_json("get", "deployments", "-n", "argocd")["items"]]
+    assert len(deployments) == len(set(deployments))
+
+
+def test_self_heal_recreates_a_deleted_deployment(sandbox: Sandbox, bootstrapped: object) -> None:
+    before = sandbox.kubectl_json("get", "deployment", "-n", WORKLOAD, WORKLOAD)["metadata"]["uid"]
+    subprocess.run([KUBECTL, "delete", "deployment", "-n", WORKLOAD, WORKLOAD, "--wait=true"], env={**os.environ, **sandbox.env}, check=True, timeout=60)
+    started = time.monotonic()
+
+    def recreated() -> bool:
+        result = subprocess.run(
+            [KUBECTL, "get", "deployment", "-n", WORKLOAD, WORKLOAD, "-o", "jsonpath={.metadata.uid}"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **sandbox.env},
+            check=False,
+        )
+        return result.returncode == 0 and result.stdout not in ("", before)
+
+    wait_until("Argo CD re-creating the deleted Deployment", recreated)
+    assert time.monotonic() - started < 30
+
+
+def test_an_image_tag_commit_rolls_the_deployment(sandbox: Sandbox, ci: Path) -> None:
+    values = ci / "charts" / WORKLOAD / "ci" / "local-values.yaml"
+    subprocess.run([sys.executable, ".github/scripts/image_tags.py", "set", "--environment", "local", "--tag", "sha-c0ffee"], cwd=ci, check=True)
+    assert "sha-c0ffee" in values.read_text(encoding="utf-8")
+    revision = push(ci, "deploy(local): sha-c0ffee")
+    pushed = time.monotonic()
+
+    def rolled() -> bool:
+        deployment = sandbox.kubectl_json("get", "deployment", "-n", WORKLOAD, WORKLOAD)
+        status = deployment.get("status", {})
+        return deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":sha-c0ffee") and (
+            status.get("updatedReplicas") == status.get("replicas") == status.get("availableReplicas")
+            and status.get("observedGeneration") == deployment["metadata"]["generation"]
+        )
+
+    wait_until("the Deployment rolled to sha-c0ffee", rolled)
+    # The webhook, not the 3-minute poll, brought it.
+    assert time.monotonic() - pushed < 60
+    assert [delivery["status"] for delivery in sandbox.git.deliveries if delivery["after"] == revision] == [200]
+    wait_until(f"{APPLICATION} Synced and Healthy at the new commit", lambda: synced_at(sandbox, APPLICATION, revision))
+
+
+def test_a_bootstrap_rerun_keeps_the_deployed_tag_and_commits_nothing(sandbox: Sandbox, ci: Path, tmp_path: Path) -> None:
+    before = remote_head(sandbox)
+    run = ok(sandbox.run(BOOTSTRAP, tmp_path, "--tags", "gitops"))
+    result = run.result(f"eks_gitops.platform.gitops_repo : Render the GitOps repository into {sandbox.state / 'gitops-repo'}")
+    assert (result["pulled"], result["commit"], result["pushed"], result["updated"]) == (True, "", False, [])
+    assert remote_head(sandbox) == before
+    values = yaml.safe_load((sandbox.state / "gitops-repo" / "charts" / WORKLOAD / "ci" / "local-values.yaml").read_text(encoding="utf-8"))
+    assert values["image"]["tag"] == "sha-c0ffee"
+
+
+def test_prune_removes_what_git_no_longer_has(sandbox: Sandbox, ci: Path) -> None:
+    extra = ci / "applications" / "local" / "extra-configmap.yaml"
+    extra.write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gitops-loop-extra", "namespace": "argocd"}, "data": {"a": "1"}}),
+        encoding="utf-8",
+    )
+    added = push(ci, "add a manifest")
+    wait_until("root-local synced the new manifest", lambda: synced_at(sandbox, "root-local", added))
+    assert sandbox.kubectl_json("get", "configmap", "-n", "argocd", "gitops-loop-extra")["data"] == {"a": "1"}
+    extra.unlink()
+    removed = push(ci, "remove the manifest")
+    wait_until("root-local synced the removal", lambda: synced_at(sandbox, "root-local", removed))
+
+    def gone() -> bool:
+        result = subprocess.run(
+            [KUBECTL, "get", "configmap", "-n", "argocd", "gitops-loop-extra"], capture_output=True, env={**os.environ, **sandbox.env}, check=False
+        )
+        return result.returncode != 0
+
+    wait_until("Argo CD pruning the ConfigMap removed from Git", gone)
+
+
+def test_a_broken_manifest_makes_validate_fail_with_argo_cds_message(sandbox: Sandbox, ci: Path, tmp_path: Path) -> None:
+    broken = ci / "applications" / "local" / "broken.yaml"
+    broken.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: argocd\ndata: [not, a, map]\n", encoding="utf-8")
+    push(ci, "a broken manifest")
+    failed = sandbox.run(VALIDATE, tmp_path / "failed", "-e", f"validate_report_dir={tmp_path / 'reports'}", "-e", "validate_argocd_settle_seconds=15")
+    assert failed.rc != 0
+    row = {check["check"]: check for check in json.loads((tmp_path / "reports" / "validate-local.json").read_text(encoding="utf-8"))["checks"]}
+    argocd = row["Argo CD Applications Synced/Healthy"]
+    assert argocd["status"] == "fail"
+    assert "root-local OutOfSync" in argocd["evidence"]
+    # Argo CD's own words about the object it could not apply.
+    assert "ConfigMap/broken" in argocd["evidence"]
+    broken.unlink()
+    fixed = push(ci, "remove the broken manifest")
+    wait_until("root-local Synced and Healthy again", lambda: synced_at(sandbox, "root-local", fixed))
+    again = ok(sandbox.run(VALIDATE, tmp_path / "again", "-e", f"validate_report_dir={tmp_path / 'reports'}"))
+    assert again.rc == 0
 
 
 def test_local_inventory_refuses_the_real_aws(sandbox: Sandbox, tmp_path: Path) -> None:
