@@ -82,3 +82,53 @@ def test_an_issuer_of_another_anchor_is_refused_before_anything_is_installed(kub
     assert f"the issuer in {control_plane}/linkerd-identity-issuer does not chain to linkerd_trust_anchors_pem" in message
     assert not any("chart_release" in name for name in task_names(run))
     assert "PRIVATE KEY" not in run.output
+
+
+@pytest.mark.kube
+def test_the_gateway_api_bundle_is_applied_and_only_its_crds_are_waited_for(kube_cluster: KubeCluster, chart_repo: str, tmp_path: Path) -> None:
+    """The bundle carries an admission policy and its binding, like the real v1.5 one: they never get an Established
+    condition, so a wait on every object would run into the timeout (it did: every default bootstrap stopped there)."""
+    run = run_playbook(
+        role_play(
+            ROLE,
+            tasks_from="gateway_api",
+            linkerd_gateway_api_url=f"{chart_repo}/manifests/gateway-api-standard.yaml",
+            linkerd_wait_timeout=20,
+        ),
+        tmp_path,
+        env=kube_cluster.env(),
+    )
+    assert run.rc == 0, run.output[-4000:]
+    names = {
+        item["metadata"]["name"]
+        for item in json.loads(
+            subprocess.run([KUBECTL, "get", "crds", "-o", "json"], env=kube_cluster.env(), capture_output=True, text=True, check=True).stdout
+        )["items"]
+    }
+    assert {"httproutes.gateway.networking.k8s.io", "grpcroutes.gateway.networking.k8s.io", "listenersets.gateway.networking.k8s.io"} <= names
+    for kind in ("validatingadmissionpolicy", "validatingadmissionpolicybinding"):
+        found = subprocess.run(
+            [KUBECTL, "get", kind, "bundle-version.gateway.networking.k8s.io", "-o", "name"],
+            env=kube_cluster.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert found.returncode == 0, found.stderr
+    # The policy is real admission: a Gateway API CRD without its bundle version is refused by the API server.
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "unversioned.gateway.networking.k8s.io", "annotations": {"api-approved.kubernetes.io": "https://example.org/approved"}},
+        "spec": {
+            "group": "gateway.networking.k8s.io",
+            "names": {"kind": "Unversioned", "plural": "unversioned", "singular": "unversioned", "listKind": "UnversionedList"},
+            "scope": "Namespaced",
+            "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {"type": "object"}}}],
+        },
+    }
+    refused = subprocess.run(
+        [KUBECTL, "create", "--dry-run=server", "-f", "-"], input=json.dumps(crd), env=kube_cluster.env(), capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0
+    assert "must carry its bundle version" in refused.stderr
