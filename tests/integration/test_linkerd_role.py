@@ -132,3 +132,119 @@ def test_the_gateway_api_bundle_is_applied_and_only_its_crds_are_waited_for(kube
     )
     assert refused.returncode != 0
     assert "must carry its bundle version" in refused.stderr
+
+
+# --- meshed pods under the restricted Pod Security Standard: the API server's own admission decides -------------
+
+WORKLOAD_CONTAINER = {
+    "name": "app",
+    "image": "registry.example/app:1.0.0",
+    "securityContext": {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    },
+}
+
+
+def injected_pod(*, cni: bool, proxy_drops_capabilities: bool = True) -> dict[str, Any]:
+    """A workload pod as Linkerd's proxy injector (linkerd-control-plane 2026.8.3, its partials _proxy-init.tpl,
+    _network-validator.tpl and _proxy.tpl with the default values) hands it to the API server: the init container
+    that redirects traffic (linkerd-init, NET_ADMIN and NET_RAW) or, with cniEnabled, the network validator; then the
+    proxy as a native sidecar (uid 2102), which drops every capability only when proxy.capabilities asks it to."""
+    first = (
+        {
+            "name": "linkerd-network-validator",
+            "image": "cr.l5d.io/linkerd/proxy:edge-26.8.3",
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "readOnlyRootFilesystem": True,
+                "runAsGroup": 65534,
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+        }
+        if cni
+        else {
+            "name": "linkerd-init",
+            "image": "cr.l5d.io/linkerd/proxy-init:v2.4.3",
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"add": ["NET_ADMIN", "NET_RAW"]},
+                "privileged": False,
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "runAsGroup": 65534,
+                "readOnlyRootFilesystem": True,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+        }
+    )
+    proxy_context: dict[str, Any] = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "runAsUser": 2102,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if proxy_drops_capabilities:
+        proxy_context["capabilities"] = {"drop": ["ALL"]}
+    proxy = {"name": "linkerd-proxy", "image": "cr.l5d.io/linkerd/proxy:edge-26.8.3", "restartPolicy": "Always", "securityContext": proxy_context}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "meshed", "annotations": {"linkerd.io/inject": "enabled"}},
+        "spec": {
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+            "initContainers": [first, proxy],
+            "containers": [WORKLOAD_CONTAINER],
+        },
+    }
+
+
+@pytest.fixture
+def restricted_namespace(kube_cluster: KubeCluster) -> Iterator[str]:
+    name = f"t-restricted-{uuid.uuid4().hex[:6]}"
+    labels = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"}
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels, "annotations": {"linkerd.io/inject": "enabled"}}}
+    subprocess.run([KUBECTL, "create", "-f", "-"], input=json.dumps(namespace), env=kube_cluster.env(), capture_output=True, text=True, check=True)
+    yield name
+    subprocess.run([KUBECTL, "delete", "namespace", name, "--wait=false"], env=kube_cluster.env(), capture_output=True, timeout=120, check=False)
+
+
+def admit(cluster: KubeCluster, namespace: str, pod: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """A server-side dry run of creating ``pod``: the API server's PodSecurity admission decides, nothing is created."""
+    return subprocess.run(
+        [KUBECTL, "create", "--dry-run=server", "-n", namespace, "-f", "-"],
+        input=json.dumps(pod),
+        env=cluster.env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.kube
+def test_a_meshed_pod_without_the_cni_plugin_is_refused_under_restricted(kube_cluster: KubeCluster, restricted_namespace: str) -> None:
+    refused = admit(kube_cluster, restricted_namespace, injected_pod(cni=False))
+    assert refused.returncode != 0
+    assert 'violates PodSecurity "restricted:latest"' in refused.stderr
+    assert 'container "linkerd-init" must not include "NET_ADMIN", "NET_RAW"' in refused.stderr
+
+
+@pytest.mark.kube
+def test_a_meshed_pod_with_the_cni_plugin_is_admitted_under_restricted(kube_cluster: KubeCluster, restricted_namespace: str) -> None:
+    admitted = admit(kube_cluster, restricted_namespace, injected_pod(cni=True))
+    assert admitted.returncode == 0, admitted.stderr
+    assert "pod/meshed created (server dry run)" in admitted.stdout
+
+
+@pytest.mark.kube
+def test_the_proxy_must_drop_every_capability_under_restricted(kube_cluster: KubeCluster, restricted_namespace: str) -> None:
+    """Why the role sets proxy.capabilities.drop [ALL]: the chart's proxy container drops none by default."""
+    refused = admit(kube_cluster, restricted_namespace, injected_pod(cni=True, proxy_drops_capabilities=False))
+    assert refused.returncode != 0
+    assert 'container "linkerd-proxy" must set securityContext.capabilities.drop=["ALL"]' in refused.stderr

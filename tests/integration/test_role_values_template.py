@@ -5,8 +5,10 @@ Ansible exactly as in a converge, for a small and a production environment, and 
 with the test double of the pinned chart (tests/charts/<chart>, same name and version as the pin). The chart must
 render, and its ``<release>-received-values`` ConfigMap must show every value the role passed.
 
-This checks the values against the test doubles only; the real upstream charts are checked by hand at the pinned
-versions (see the roles' READMEs and the change notes).
+Each double carries a values.schema.json listing the keys it knows, every one of them known to the upstream chart
+at the pinned version (scripts/double_schema.py writes it from that chart's values and templates): a key the
+real chart would ignore fails here. scripts/upstream_values.py renders the roles' values against a checkout of the
+upstream charts themselves when a pin changes.
 """
 
 from __future__ import annotations
@@ -154,11 +156,14 @@ def test_production_sizing_of_traefik_and_linkerd(rendered: dict[str, dict[str, 
     assert local["traefik_release_values"]["podDisruptionBudget"] == {"enabled": False}
     assert "affinity" not in local["traefik_release_values"]
     control_plane = production["linkerd_control_plane_release_values"]
-    assert (control_plane["controllerReplicas"], control_plane["highAvailability"], control_plane["webhookFailurePolicy"]) == (3, True, "Fail")
+    assert (control_plane["controllerReplicas"], control_plane["webhookFailurePolicy"]) == (3, "Fail")
     assert control_plane["enablePodDisruptionBudget"] is True
     assert control_plane["enablePodAntiAffinity"] is True
+    # HA through the keys the chart's templates read, never highAvailability / controllerResources (read by none).
+    assert {"highAvailability", "controllerResources"}.isdisjoint(control_plane)
+    assert control_plane["proxyInjectorResources"]["memory"]["limit"] == "250Mi"
     assert local["linkerd_control_plane_release_values"]["controllerReplicas"] == 1
-    assert "highAvailability" not in local["linkerd_control_plane_release_values"]
+    assert "enablePodAntiAffinity" not in local["linkerd_control_plane_release_values"]
     viz = production["linkerd_viz_release_values"]
     assert (viz["tap"]["replicas"], viz["enablePodDisruptionBudget"], viz["enablePodAntiAffinity"]) == (3, True, True)
     assert local["linkerd_viz_release_values"]["tap"]["replicas"] == 1

@@ -24,9 +24,5 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{- define "sscdpa.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create -}}
-{{- default (include "sscdpa.fullname" .) .Values.serviceAccount.name -}}
-{{- else -}}
-{{- default "default" .Values.serviceAccount.name -}}
-{{- end -}}
+{{- default (include "sscdpa.fullname" .) .Values.rbac.serviceAccountName -}}
 {{- end -}}
