@@ -315,7 +315,7 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def remote_head(sandbox: Sandbox) -> str:
-    return git(sandbox.state, "ls-remote", sandbox.remote_url(), "refs/heads/main").split()[0]
+    return git(sandbox.state, "ls-remote", sandbox.remote_url(credentials=True), "refs/heads/main").split()[0]
 
 
 def wait_until(what: str, probe: Any, timeout: float = LOOP_TIMEOUT) -> Any:

@@ -99,6 +99,33 @@ def test_a_protected_route_refuses_a_public_allowlist(tmp_path: Path) -> None:
     assert "monitoring/grafana must be served behind basic auth and an IP allowlist" in failed["msg"]
 
 
+TLS_TASK = f"{ROLE} : Check that clients get a real certificate where one is required"
+
+
+def test_production_refuses_to_run_without_a_real_certificate(tmp_path: Path) -> None:
+    run = run_playbook(play(traefik_environment="production"), tmp_path)
+    assert run.rc != 0
+    failed = run.result(TLS_TASK)
+    assert "set traefik_tls_acm_certificate_arn" in failed["msg"]
+    assert "traefik_tls_require_certificate is True for production" in failed["msg"]
+    assert task_names(run)[-1] == TLS_TASK  # before anything is written
+
+
+def test_a_certificate_reaches_the_nlb_or_the_default_tls_store(tmp_path: Path) -> None:
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+    plays = play("values", traefik_environment="production", traefik_tls_acm_certificate_arn=arn, traefik_tls_default_certificate_secret="wildcard-tls")
+    plays[0]["tasks"].append({"name": "show", "ansible.builtin.debug": {"var": "traefik_release_values"}})
+    run = run_playbook(plays, tmp_path)
+    assert run.rc == 0, run.output[-4000:]
+    values = run.result("show")["traefik_release_values"]
+    annotations = values["service"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == arn
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] == "443"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-backend-protocol"] == "ssl"
+    assert values["tlsStore"] == {"default": {"defaultCertificate": {"secretName": "wildcard-tls"}}}
+    assert values["providers"]["kubernetesCRD"]["allowCrossNamespace"] is False
+
+
 # --- a real converge -------------------------------------------------------------------------------------------
 
 
