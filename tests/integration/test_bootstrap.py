@@ -517,37 +517,6 @@ def test_teardown_reverses_and_keeps_the_secrets(sandbox: Sandbox, bootstrapped:
     assert "platform/local/linkerd/trust-anchor" not in listed
 
 
-def test_preflight_names_what_to_fix_in_a_fresh_inventory(sandbox: Sandbox, tmp_path: Path) -> None:
-    """The production inventory as shipped: no vault yet, placeholders, then bad values, each refused before any API call."""
-    inventory = tmp_path / "production"
-    shutil.copytree(REPO_ROOT / "inventories" / "production", inventory)
-    run = sandbox.run(BOOTSTRAP, tmp_path / "run", "--tags", "preflight", inventory=inventory)
-    assert run.rc != 0
-    message = run.result("Say which value is missing")["msg"]
-    assert "vault_my_microservice_db_password" in message
-    assert "ansible-vault create" in message
-
-    vault = {"vault_my_microservice_db_password": "db-pass-canary-1", "vault_gitops_repo_username": "bot", "vault_gitops_repo_token": "token-canary-2"}
-    (tmp_path / "vault.json").write_text(json.dumps(vault), encoding="utf-8")
-    run = sandbox.run(BOOTSTRAP, tmp_path / "run2", "--tags", "preflight", "-e", f"@{tmp_path / 'vault.json'}", inventory=inventory)
-    assert run.rc != 0
-    message = run.result("Refuse placeholders left in the inventory")["msg"]
-    for name in ("platform_aws_account_id", "platform_domain", "platform_gitops_repo_url", "argocd_domain", "traefik_dashboard_host"):
-        assert name in message
-    assert "canary" not in run.output
-
-    for name, old, new in (
-        ("aws.yml", "platform_aws_account_id: CHANGE_ME", 'platform_aws_account_id: "12345"'),
-        ("cluster.yml", "platform_domain: CHANGE_ME.example.com", "platform_domain: example.org"),
-        ("gitops.yml", "https://github.com/CHANGE_ME/platform-gitops.git", "https://github.com/acme/platform-gitops.git"),
-    ):
-        path = inventory / "group_vars" / "all" / name
-        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
-    run = sandbox.run(BOOTSTRAP, tmp_path / "run3", "--tags", "preflight", "-e", f"@{tmp_path / 'vault.json'}", inventory=inventory)
-    assert run.rc != 0
-    assert "platform_aws_account_id must be the 12 digits of the AWS account (aws.yml)" in run.result("Check the required variables")["msg"]
-
-
 def test_secrets_from_an_ansible_vault_file(sandbox: Sandbox, tmp_path: Path) -> None:
     """secrets.yml with a vaulted value: written to Secrets Manager, never printed; without the vault password, a clear failure."""
     inventory = tmp_path / "local"
