@@ -101,7 +101,7 @@ class ActionModule(ActionBase):
 
         committed, pushed = "", False
         if checkout is not None and git["commit"]:
-            message = git["message"].replace("{environments}", ", ".join(settings.render_environments))
+            message = git["commit_message"].replace("{environments}", ", ".join(settings.render_environments))
             tracked = sorted(set(paths) | {args["manifest_name"]})
             if check_mode:
                 committed = "(check mode)" if plan.changed or (checkout.is_work_tree() and checkout.dirty(tracked)) else ""

@@ -24,10 +24,15 @@ try:
     import botocore.config
     import botocore.exceptions
     from botocore.parsers import ResponseParserError
+
+    # Every exception an AWS call of this collection may raise: catch these, never a bare Exception.
+    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
 except ImportError:  # AnsibleAWSModule reports a missing botocore
 
     class ResponseParserError(Exception):  # type: ignore[no-redef]
         """Stands in for botocore's parser error when botocore is missing."""
+
+    AWS_ERRORS = (ResponseParserError,)  # type: ignore[assignment]
 
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -57,17 +62,6 @@ RETRYABLE_ERROR_CODES: Tuple[str, ...] = (
 DEFAULT_RETRIES = 6
 DEFAULT_DELAY = 0.5
 DEFAULT_MAX_DELAY = 8.0
-
-
-def _aws_errors() -> Tuple[type, ...]:
-    try:
-        return (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
-    except NameError:  # no botocore
-        return (ResponseParserError,)
-
-
-# Every exception an AWS call of this collection may raise: catch these, never a bare Exception.
-AWS_ERRORS: Tuple[type, ...] = _aws_errors()
 
 
 class PlatformRetry(AWSRetry):

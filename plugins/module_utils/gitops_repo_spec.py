@@ -41,7 +41,7 @@ ARGUMENT_SPEC: Dict[str, Any] = {
             "pull": {"type": "bool", "default": True},
             "remote": {"type": "str", "default": "origin"},
             "branch": {"type": "str", "default": "main"},
-            "message": {"type": "str", "default": "Render the GitOps repository ({environments})"},
+            "commit_message": {"type": "str", "default": "Render the GitOps repository ({environments})"},
             "author_name": {"type": "str", "default": "eks-gitops-platform"},
             "author_email": {"type": "str", "default": "eks-gitops-platform@users.noreply.github.com"},
             "username": {"type": "str", "default": ""},

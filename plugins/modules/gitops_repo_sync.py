@@ -152,7 +152,7 @@ options:
         description: Branch to commit on and push.
         type: str
         default: main
-      message:
+      commit_message:
         description: Commit message, C({environments}) replaced.
         type: str
         default: Render the GitOps repository ({environments})

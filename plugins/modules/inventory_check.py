@@ -36,6 +36,7 @@ attributes:
     description: Reads only, in check mode as in a run.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
   action:
     support: full
     description: Runs on the controller.
@@ -53,7 +54,7 @@ checked:
   type: int
   returned: always
 problems:
-  description: Every problem, each as C(<variable> (<file>): <what is wrong>).
+  description: "Every problem, each as C(<variable> (<file>): <what is wrong>)."
   type: list
   elements: str
   returned: always

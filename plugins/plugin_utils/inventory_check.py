@@ -235,7 +235,7 @@ def pod_security_levels_problem(value: Any) -> Optional[str]:
 def _qualified_name_problem(key: Any) -> Optional[str]:
     if not isinstance(key, str) or not key:
         return "keys must be non-empty strings"
-    prefix, _, name = key.rpartition("/")
+    prefix, _sep, name = key.rpartition("/")
     if prefix and validation.dns1123_subdomain_problem(prefix):
         return f"{key!r}: the prefix before '/' must be a DNS subdomain"
     if len(name) > validation.DNS1123_LABEL_MAX or not _LABEL_NAME.match(name):
@@ -340,7 +340,7 @@ class Spec:
         for name, declared in (spec_file.get("inventory_spec") or {}).items():
             reference = declared.get("role_option")
             if reference:
-                role, _, role_option = reference.partition(".")
+                role, _sep, role_option = reference.partition(".")
                 base = ((role_specs[role]["argument_specs"]["main"]["options"]) or {})[role_option]
                 declared = {**base, **{key: value for key, value in declared.items() if key != "description"}}  # noqa: PLW2901
             variables[name] = declared
@@ -511,7 +511,7 @@ def _secret_problems(values: Mapping[str, Any], file: str) -> List[Problem]:
     _settings, _desired, errors = secrets_spec.parse(params, region=values.get("platform_aws_region"))
     problems = []
     for message in errors.messages:
-        field, _, text = message.partition(": ")
+        field, _sep, text = message.partition(": ")
         option, rest = re.match(r"^([a-z_]+)(.*)$", field).groups()
         problems.append(Problem(_SECRETS_OPTIONS.get(option, "platform_secrets") + rest, text, file))
     return problems

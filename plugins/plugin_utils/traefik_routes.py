@@ -40,3 +40,16 @@ def route_problems(routes: list[dict[str, Any]], middlewares: list[dict[str, Any
                 elif target not in existing:
                     problems.append(RouteProblem(name, label, "does not exist"))
     return sorted(set(problems), key=lambda problem: (problem.route, problem.middleware))
+
+
+def routes_row(routes: list[dict[str, Any]], middlewares: list[dict[str, Any]], allow_cross_namespace: bool = False) -> dict[str, str]:
+    """The validate row of the routes: ``fail`` naming each unresolved Middleware, ``pass`` naming the routes, or
+    ``skipped`` when there is no IngressRoute."""
+    problems = route_problems(routes, middlewares, allow_cross_namespace)
+    row = {"check": "Traefik routes use Middlewares Traefik resolves"}
+    if problems:
+        return {**row, "status": "fail", "evidence": "; ".join(f"{p.route}: {p.middleware}: {p.reason}" for p in problems)}
+    if not routes:
+        return {**row, "status": "skipped", "evidence": "no IngressRoute"}
+    names = sorted(f"{route['metadata'].get('namespace', '')}/{route['metadata']['name']}" for route in routes)
+    return {**row, "status": "pass", "evidence": f"{len(names)} IngressRoute(s), each with Middlewares of its own namespace: {', '.join(names)}"}

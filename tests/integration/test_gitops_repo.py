@@ -673,7 +673,7 @@ def test_the_render_is_committed_and_pushed_and_a_rerun_commits_only_a_change(tm
 
 
 def test_check_mode_reports_the_commit_and_writes_nothing(tmp_path: Path, git_remote: tuple[GitServer, str]) -> None:
-    _, url = git_remote
+    _remote, url = git_remote
     dest = tmp_path / "checkout"
     run = render(dest, tmp_path, check=True, gitops_repo_repo_url=url, gitops_repo_git_commit=True, gitops_repo_git_push=True)
     assert run.rc == 0, run.output
@@ -687,7 +687,7 @@ def test_check_mode_reports_the_commit_and_writes_nothing(tmp_path: Path, git_re
 
 def test_commit_and_push_refuses_any_branch_but_the_deployed_one(scaffold: Scaffold, tmp_path: Path, git_remote: tuple[GitServer, str]) -> None:
     """promote dispatched from a feature branch must not push that branch's commits to main."""
-    _, url = git_remote
+    _remote, url = git_remote
     work = tmp_path / "work"
     shutil.copytree(scaffold.dest, work)
     git(work, "init", "--quiet", "--initial-branch=main")

@@ -137,7 +137,7 @@ def push_payload(repository: Path, base_url: str, branch: str, before: str, afte
         changes: dict[str, list[str]] = {"added": [], "modified": [], "removed": []}
         status = git("diff-tree", "--root", "--no-commit-id", "--name-status", "-r", sha, cwd=repository).decode()
         for line in status.splitlines():
-            kind, _, path = line.partition("\t")
+            kind, _sep, path = line.partition("\t")
             changes[{"A": "added", "D": "removed"}.get(kind[:1], "modified")].append(path)
         message = git("log", "-1", "--format=%s", sha, cwd=repository).decode().strip()
         commits.append({"id": sha, "message": message, "distinct": True, **changes})
@@ -203,7 +203,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         header = self.headers.get("Authorization", "")
         if header.startswith("Basic "):
             with contextlib.suppress(ValueError):
-                user, _, given = base64.b64decode(header[6:]).decode().partition(":")
+                user, _sep, given = base64.b64decode(header[6:]).decode().partition(":")
                 if hmac.compare_digest(user, config.user) and hmac.compare_digest(given, password):
                     return user
         self.send_response(401)
@@ -229,7 +229,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         user = self._authorized()
         if user is None:
             return
-        path, _, query = self.path.partition("?")
+        path, _sep, query = self.path.partition("?")
         body = self._body() if self.command == "POST" else b""
         pushing = path.endswith("/git-receive-pack")
         repository = self.server.root / path.lstrip("/").split("/", 1)[0]
@@ -250,12 +250,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if self.headers.get(header):
                 env["HTTP_" + header.upper().replace("-", "_")] = self.headers[header]
         completed = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env={**os.environ, **env}, timeout=GIT_TIMEOUT, check=False)
-        head, _, payload = completed.stdout.partition(b"\r\n\r\n")
-        if not _:
-            head, _, payload = completed.stdout.partition(b"\n\n")
+        head, _sep, payload = completed.stdout.partition(b"\r\n\r\n")
+        if not _sep:
+            head, _sep, payload = completed.stdout.partition(b"\n\n")
         status, headers = 200, []
         for line in head.decode(errors="replace").splitlines():
-            name, _, value = line.partition(":")
+            name, _sep, value = line.partition(":")
             if name.lower() == "status":
                 status = int(value.strip().split()[0])
             elif name:

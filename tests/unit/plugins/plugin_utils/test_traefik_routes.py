@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.eks_gitops.platform.plugins.plugin_utils.traefik_routes import route_problems
+from ansible_collections.eks_gitops.platform.plugins.plugin_utils.traefik_routes import route_problems, routes_row
 
 
 def route(namespace: str, name: str, *middlewares: dict[str, str]) -> dict[str, Any]:
@@ -35,3 +35,18 @@ def test_a_middleware_of_another_namespace_is_dropped_unless_allowed() -> None:
 def test_a_missing_middleware_is_reported() -> None:
     (problem,) = route_problems([route("shop", "web", {"name": "gone"})], MIDDLEWARES)
     assert (problem.middleware, problem.reason) == ("shop/gone", "does not exist")
+
+
+def test_the_row_fails_naming_each_reference_passes_naming_the_routes_and_is_skipped_without_routes() -> None:
+    broken = routes_row([route("shop", "web", {"name": "default-headers", "namespace": "traefik"}), route("shop", "api", {"name": "gone"})], MIDDLEWARES)
+    assert broken["status"] == "fail"
+    assert broken["evidence"] == (
+        "shop/api: shop/gone: does not exist; shop/web: traefik/default-headers: in another namespace, and Traefik's allowCrossNamespace is off"
+    )
+    fine = routes_row([route("shop", "web", {"name": "shop-headers"}), route("argocd", "argocd-server")], MIDDLEWARES)
+    assert fine == {
+        "check": "Traefik routes use Middlewares Traefik resolves",
+        "status": "pass",
+        "evidence": "2 IngressRoute(s), each with Middlewares of its own namespace: argocd/argocd-server, shop/web",
+    }
+    assert routes_row([], MIDDLEWARES)["status"] == "skipped"
