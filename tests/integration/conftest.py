@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import kube
 
 # Fixtures of the local Kubernetes and of the chart repository of test charts (imported to register them).
 from tests.support.chart_repo import chart_repo  # noqa: F401  # pylint: disable=unused-import
@@ -13,6 +16,7 @@ from tests.support.kube import kube_cluster, kubeconfig  # noqa: F401  # pylint:
 from tests.support.moto import MotoServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+_CLUSTER = pytest.StashKey[kube.KubeCluster]()
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +34,41 @@ def aws(moto_server: MotoServer) -> MotoServer:
     """The moto server, reset to an empty account for this test."""
     moto_server.reset()
     return moto_server
+
+
+# --- Parallel runs (pytest-xdist, `make integration` runs -n with --dist loadgroup) ----------------------------
+# Each worker has its own moto server and chart repository; the local cluster is shared. The controller process
+# acquires it before the workers start (they then find it running and reuse it) and stops it, when it started it,
+# after every worker is done. Each test file is one group, run by one worker in file order (module fixtures are
+# set up once); files that write the same cluster-wide objects share a group, so they never run at the same time.
+SHARED_GROUPS = {
+    # The Argo CD CRDs (test_gitops_repo creates and removes the Application CRD when no release owns it), and the
+    # Secrets Store CSI CRDs whose absence test_argocd_role's Reloader test needs.
+    "test_argocd_role": "argocd-and-csi",
+    "test_gitops_repo": "argocd-and-csi",
+    "test_secrets_store_csi_role": "argocd-and-csi",
+    # The Linkerd and Gateway API CRDs and the linkerd namespace.
+    "test_linkerd_role": "linkerd",
+    "test_linkerd_identity_cluster": "linkerd",
+}
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_xdist_controller(config) and not os.environ.get("EKS_GITOPS_KUBECONFIG"):
+        config.stash[_CLUSTER] = kube.acquire()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cluster = config.stash.get(_CLUSTER, None)
+    if cluster is not None:
+        kube.release(cluster)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.stem
+        item.add_marker(pytest.mark.xdist_group(SHARED_GROUPS.get(module, module)))

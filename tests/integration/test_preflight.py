@@ -1,30 +1,29 @@
 """Preflight refuses a broken inventory before anything is written.
 
-A copy of inventories/local, pointed at the session's moto server, the test chart repository and the shared local
-cluster, is broken one way at a time, in the group_vars file that holds the value, and the whole bootstrap is run
-on it. Each run must stop at the inventory check (eks_gitops.platform.inventory_check, over
-playbooks/vars/inventory_spec.yml and the roles' argument specs), naming the variable, its file and what is wrong,
-and nothing may reach AWS (no secret, role, OIDC provider or ECR repository in moto) or the cluster (no new
-namespace or CRD). The unbroken copy passes the same check, so each refusal is the breakage's.
+A copy of inventories/local, pointed at the session's moto server and the test chart repository, is broken one way
+at a time, in the group_vars file that holds the value, and the whole bootstrap is run on it. Its kubeconfig names
+an API server of the test's own that records every request it gets (and serves none). Each run must stop at the
+inventory check (eks_gitops.platform.inventory_check, over playbooks/vars/inventory_spec.yml and the roles' argument
+specs), naming the variable, its file and what is wrong, and nothing may reach AWS (no secret, role, OIDC provider
+or ECR repository in moto) or the cluster (not one request). The unbroken copy passes the same check, so each
+refusal is the breakage's.
 """
 
 from __future__ import annotations
 
+import http.server
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
 
 from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
-from tests.support.kube import KubeCluster
 from tests.support.moto import MotoServer
-from tests.support.roles import kubectl_json
-
-pytestmark = pytest.mark.kube
 
 BOOTSTRAP = REPO_ROOT / "playbooks" / "bootstrap.yml"
 CHECK_TASK = "Check every value of the inventory against its spec"
@@ -126,19 +125,54 @@ BREAKAGES: list[tuple[str, str, str, Any, str]] = [
 ]
 
 
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """An API server that records every request and serves none (503)."""
+
+    requests: ClassVar[list[str]] = []
+    url: ClassVar[str] = ""
+
+    def _record(self) -> None:
+        type(self).requests.append(f"{self.command} {self.path}")
+        self.send_response(503)
+        self.end_headers()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def state(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer, chart_repo: str, kube_cluster: KubeCluster) -> Path:
-    """A state directory as `make sandbox` leaves it, for the shared cluster and the session's moto server."""
+def api_server() -> Iterator[type[_Recorder]]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Recorder.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield _Recorder
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer, chart_repo: str, api_server: type[_Recorder]) -> Path:
+    """A state directory as `make sandbox` leaves it, with a kubeconfig for the recording API server."""
     state = tmp_path_factory.mktemp("preflight-state")
     (state / "chart-repo.url").write_text(chart_repo + "\n", encoding="utf-8")
     (state / "moto.url").write_text(moto_server.endpoint_url + "\n", encoding="utf-8")
     (state / "git-server.url").write_text("http://127.0.0.1:9\n", encoding="utf-8")
-    shutil.copy(kube_cluster.kubeconfig, state / "kubeconfig")
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "recorder", "cluster": {"server": api_server.url}}],
+        "users": [{"name": "recorder", "user": {"token": "not-a-secret"}}],
+        "contexts": [{"name": "recorder", "context": {"cluster": "recorder", "user": "recorder"}}],
+        "current-context": "recorder",
+    }
+    (state / "kubeconfig").write_text(yaml.safe_dump(kubeconfig), encoding="utf-8")
     return state
 
 
 @pytest.fixture
-def env(state: Path, aws: MotoServer) -> dict[str, str]:
+def env(state: Path, aws: MotoServer, api_server: type[_Recorder]) -> dict[str, str]:
+    api_server.requests.clear()
     kubeconfig = str(state / "kubeconfig")
     return {**aws.env(), "LOCAL_CLUSTER_STATE_DIR": str(state), "KUBECONFIG": kubeconfig, "K8S_AUTH_KUBECONFIG": kubeconfig, "HOME": str(state / "home")}
 
@@ -155,16 +189,14 @@ def inventory_copy(tmp_path: Path, file: str | None = None, variable: str | None
     return inventory
 
 
-def written(aws: MotoServer, kube_cluster: KubeCluster) -> dict[str, Any]:
-    """What the platform would have written: AWS objects and the cluster's namespaces and CRDs."""
+def written(aws: MotoServer) -> dict[str, Any]:
+    """What the platform would have written to AWS."""
     iam = aws.client("iam")
     return {
         "secrets": aws.client("secretsmanager").list_secrets()["SecretList"],
         "roles": iam.list_roles()["Roles"],
         "oidc": iam.list_open_id_connect_providers()["OpenIDConnectProviderList"],
         "ecr": aws.client("ecr").describe_repositories()["repositories"],
-        "namespaces": sorted(item["metadata"]["name"] for item in kubectl_json(kube_cluster, "get", "namespaces")["items"]),
-        "crds": sorted(item["metadata"]["name"] for item in kubectl_json(kube_cluster, "get", "crds")["items"]),
     }
 
 
@@ -182,10 +214,9 @@ def test_the_unbroken_inventory_passes_the_check(env: dict[str, str], tmp_path: 
 
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=[case[0] for case in BREAKAGES])
 def test_a_broken_inventory_is_refused_before_anything_is_written(
-    breakage: tuple[str, str, str, Any, str], env: dict[str, str], aws: MotoServer, kube_cluster: KubeCluster, tmp_path: Path
+    breakage: tuple[str, str, str, Any, str], env: dict[str, str], aws: MotoServer, api_server: type[_Recorder], tmp_path: Path
 ) -> None:
     _case, file, variable, value, expected = breakage
-    before = written(aws, kube_cluster)
     run = bootstrap(inventory_copy(tmp_path, file, variable, value), tmp_path, env)
     assert run.rc != 0
     result = run.result(CHECK_TASK)
@@ -196,8 +227,8 @@ def test_a_broken_inventory_is_refused_before_anything_is_written(
     # The run stopped there: no later task ran, and neither AWS nor the cluster saw a write.
     names = [task["task"]["name"] for play in run.report["plays"] for task in play["tasks"]]
     assert names[-1] == CHECK_TASK
-    assert written(aws, kube_cluster) == before
-    assert before["secrets"] == before["roles"] == before["oidc"] == before["ecr"] == []
+    assert written(aws) == {"secrets": [], "roles": [], "oidc": [], "ecr": []}
+    assert api_server.requests == []
 
 
 def test_every_problem_is_listed_at_once(env: dict[str, str], tmp_path: Path) -> None:
