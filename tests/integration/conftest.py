@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,12 +37,12 @@ def aws(moto_server: MotoServer) -> MotoServer:
     return moto_server
 
 
-# --- Parallel runs (pytest-xdist, `make integration` runs -n with --dist loadgroup) ----------------------------
+# --- Parallel runs (pytest-xdist: `make integration` runs -n N) ------------------------------------------------
 # Each worker has its own moto server and chart repository; the local cluster is shared. The controller process
 # acquires it before the workers start (they then find it running and reuse it) and stops it, when it started it,
-# after every worker is done. Each test file is one group, run by one worker in file order (module fixtures are
-# set up once); files that write the same cluster-wide objects share a group, so they never run at the same time.
-SHARED_GROUPS = {
+# after every worker is done. Each test file is one unit of work, run by one worker in file order (module fixtures
+# are set up once); files that write the same cluster-wide objects are one unit, so they never run at the same time.
+SHARED_UNITS = {
     # The Argo CD CRDs (test_gitops_repo creates and removes the Application CRD when no release owns it), and the
     # Secrets Store CSI CRDs whose absence test_argocd_role's Reloader test needs.
     "test_argocd_role": "argocd-and-csi",
@@ -51,6 +52,12 @@ SHARED_GROUPS = {
     "test_linkerd_role": "linkerd",
     "test_linkerd_identity_cluster": "linkerd",
 }
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit of work of a test: its file, or the shared unit of its file."""
+    path = nodeid.split("::", 1)[0]
+    return SHARED_UNITS.get(Path(path).stem, path)
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
@@ -68,7 +75,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         kube.release(cluster)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.path.stem
-        item.add_marker(pytest.mark.xdist_group(SHARED_GROUPS.get(module, module)))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Schedule by unit of work (xdist's loadgroup marks do not reach this pytest's node ids)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return UnitScheduling(config, log)

@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 from tests.support import local_argocd
-from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
+from tests.support.ansible import REPO_ROOT, PlaybookRun, ok, run_playbook
 from tests.support.git_server import Config, GitServer
 from tests.support.moto import MotoServer
 
@@ -150,11 +150,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer, c
         # The cluster script stops the Argo CD of its state directory first.
         cluster_script("down", cluster_env)
         git.stop()
-
-
-def ok(run: PlaybookRun) -> PlaybookRun:
-    assert run.rc == 0, run.output[-8000:]
-    return run
 
 
 def report(sandbox: Sandbox) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def run(aws: MotoServer, tmp_path: Path, *tasks: dict[str, Any], **kwargs: Any) 
     return run_playbook(plays, tmp_path, env=aws.env(), **kwargs)
 
 
-def ok(playbook: PlaybookRun, task: str) -> dict[str, Any]:
+def task_ok(playbook: PlaybookRun, task: str) -> dict[str, Any]:
     result = playbook.result(task)
     assert not result.get("failed"), result.get("msg")
     return result
@@ -99,7 +99,7 @@ def test_cluster_name_to_oidc_provider_and_exact_trust_policy(aws: MotoServer, t
             }
         ],
     }
-    created = ok(playbook, "create")
+    created = task_ok(playbook, "create")
     role_arn = f"arn:aws:iam::{aws.account_id}:role/shop-checkout"
     assert created["changed"] is True
     assert created["role_arn"] == role_arn == aws.client("iam").get_role(RoleName="shop-checkout")["Role"]["Arn"]
@@ -107,7 +107,7 @@ def test_cluster_name_to_oidc_provider_and_exact_trust_policy(aws: MotoServer, t
     assert created["role_id"] == aws.client("iam").get_role(RoleName="shop-checkout")["Role"]["RoleId"]
     assert created["oidc_provider_arn"] == arn
     assert created["service_account_annotations"] == {"eks.amazonaws.com/role-arn": role_arn}
-    again = ok(playbook, "again")
+    again = task_ok(playbook, "again")
     assert again["changed"] is False
     assert again["service_account_annotations"] == created["service_account_annotations"]
 
@@ -146,8 +146,8 @@ def test_oidc_issuer_url_and_create_oidc_provider(aws: MotoServer, tmp_path: Pat
     assert refused["failed"] is True
     assert refused["msg"].startswith("create_oidc_provider: the IAM OIDC provider ")
     arn = f"arn:aws:iam::{aws.account_id}:oidc-provider/issuer.example.com/clusters/on-prem"
-    assert ok(playbook, "with provider")["oidc_provider_arn"] == arn
-    assert ok(playbook, "existing provider")["changed"] is False
+    assert task_ok(playbook, "with provider")["oidc_provider_arn"] == arn
+    assert task_ok(playbook, "existing provider")["changed"] is False
     assert providers(aws) == [arn]
     assert trust_policy(aws, "ci")["Statement"][0]["Condition"]["StringEquals"]["issuer.example.com/clusters/on-prem:sub"] == "system:serviceaccount:ci:runner"
 
@@ -157,21 +157,21 @@ def test_managed_policies_attach_detach_and_purge(aws: MotoServer, tmp_path: Pat
     base = {"role_name": "ctl", "cluster_name": CLUSTER, "service_accounts": [{"namespace": "kube-system", "name": "controller"}]}
 
     first = run(aws, tmp_path, irsa("attach", **base, managed_policy_arns=[READ_ONLY, SECURITY_AUDIT]))
-    assert ok(first, "attach")["changed"] is True
+    assert task_ok(first, "attach")["changed"] is True
     assert attached(aws, "ctl") == sorted([READ_ONLY, SECURITY_AUDIT])
 
     keep = run(aws, tmp_path, irsa("add without purge", **base, managed_policy_arns=[VIEW_ONLY], purge_policies=False))
-    assert ok(keep, "add without purge")["changed"] is True
+    assert task_ok(keep, "add without purge")["changed"] is True
     assert attached(aws, "ctl") == sorted([READ_ONLY, SECURITY_AUDIT, VIEW_ONLY])
 
     purge = run(aws, tmp_path, irsa("purge", **base, managed_policy_arns=[VIEW_ONLY]), irsa("not given", **base))
-    assert ok(purge, "purge")["changed"] is True
-    assert ok(purge, "purge")["role"]["managed_policy_arns"] == [VIEW_ONLY]
-    assert ok(purge, "not given")["changed"] is False
+    assert task_ok(purge, "purge")["changed"] is True
+    assert task_ok(purge, "purge")["role"]["managed_policy_arns"] == [VIEW_ONLY]
+    assert task_ok(purge, "not given")["changed"] is False
     assert attached(aws, "ctl") == [VIEW_ONLY]
 
     detach_all = run(aws, tmp_path, irsa("detach all", **base, managed_policy_arns=[]))
-    assert ok(detach_all, "detach all")["changed"] is True
+    assert task_ok(detach_all, "detach all")["changed"] is True
     assert attached(aws, "ctl") == []
 
 
@@ -189,21 +189,21 @@ def test_inline_policies_and_purge(aws: MotoServer, tmp_path: Path) -> None:
     queue = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:eu-west-1:123456789012:q"}]}
 
     first = run(aws, tmp_path, irsa("two", **base, inline_policies={"read": read, "queue": json.dumps(queue)}))
-    assert ok(first, "two")["changed"] is True
+    assert task_ok(first, "two")["changed"] is True
     assert inline(aws, "app") == {"read": read, "queue": queue}
 
     same = run(aws, tmp_path, irsa("reordered", **base, inline_policies={"read": reordered}, purge_inline_policies=False))
-    assert ok(same, "reordered")["changed"] is False
+    assert task_ok(same, "reordered")["changed"] is False
     assert sorted(inline(aws, "app")) == ["queue", "read"]
 
     purge = run(aws, tmp_path, irsa("purge", **base, inline_policies={"read": reordered}))
-    assert ok(purge, "purge")["changed"] is True
+    assert task_ok(purge, "purge")["changed"] is True
     assert inline(aws, "app") == {"read": read}
 
     write = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}]}
     update = run(aws, tmp_path, irsa("update", **base, inline_policies={"read": write}), irsa("not given", **base))
-    assert ok(update, "update")["changed"] is True
-    assert ok(update, "not given")["changed"] is False
+    assert task_ok(update, "update")["changed"] is True
+    assert task_ok(update, "not given")["changed"] is False
     assert inline(aws, "app") == {"read": write}
 
 
@@ -223,8 +223,8 @@ def test_secrets_read_is_exactly_scoped(aws: MotoServer, tmp_path: Path) -> None
         "kms_key_arns": [key],
     }
     playbook = run(aws, tmp_path, irsa("read two secrets", **task), irsa("again", **task))
-    assert ok(playbook, "read two secrets")["changed"] is True
-    assert ok(playbook, "again")["changed"] is False
+    assert task_ok(playbook, "read two secrets")["changed"] is True
+    assert task_ok(playbook, "again")["changed"] is False
 
     policies = inline(aws, "shop-checkout")
     assert list(policies) == ["secrets-read"]
@@ -265,7 +265,7 @@ def test_role_settings_and_tags(aws: MotoServer, tmp_path: Path) -> None:
         tmp_path,
         irsa("create", **base, description="reads shop secrets", max_session_duration=7200, permissions_boundary=boundary, tags={"team": "shop", "tier": 1}),
     )
-    created = ok(first, "create")
+    created = task_ok(first, "create")
     assert created["role_arn"] == f"arn:aws:iam::{aws.account_id}:role/platform/app"
     role = aws.client("iam").get_role(RoleName="app")["Role"]
     assert (role["Path"], role["Description"], role["MaxSessionDuration"]) == ("/platform/", "reads shop secrets", 7200)
@@ -279,9 +279,9 @@ def test_role_settings_and_tags(aws: MotoServer, tmp_path: Path) -> None:
         irsa("add tag", **base, tags={"extra": "yes"}, purge_tags=False),
         irsa("unchanged", **base, description="reads more", tags={"team": "shop", "owner": "ops", "extra": "yes"}),
     )
-    assert ok(second, "update")["changed"] is True
-    assert ok(second, "add tag")["changed"] is True
-    assert ok(second, "unchanged")["changed"] is False
+    assert task_ok(second, "update")["changed"] is True
+    assert task_ok(second, "add tag")["changed"] is True
+    assert task_ok(second, "unchanged")["changed"] is False
     role = aws.client("iam").get_role(RoleName="app")["Role"]
     assert (role["Description"], role["MaxSessionDuration"], role.get("PermissionsBoundary")) == ("reads more", 43200, None)
     assert {t["Key"]: t["Value"] for t in aws.client("iam").list_role_tags(RoleName="app")["Tags"]} == {"team": "shop", "owner": "ops", "extra": "yes"}
@@ -297,7 +297,7 @@ def test_check_mode_and_diff(aws: MotoServer, tmp_path: Path) -> None:
     task = {"role_name": "app", "cluster_name": CLUSTER, "service_accounts": [{"namespace": "shop", "name": "app"}], "secrets_read": ["shop/app/db"]}
 
     planned = run(aws, tmp_path, irsa("plan", **task), check=True, diff=True)
-    result = ok(planned, "plan")
+    result = task_ok(planned, "plan")
     assert result["changed"] is True
     assert role_names(aws) == []
     assert providers(aws) == []
@@ -311,12 +311,12 @@ def test_check_mode_and_diff(aws: MotoServer, tmp_path: Path) -> None:
     assert "IAM role app (after)" in result["diff"]["after_header"]
 
     applied = run(aws, tmp_path, irsa("apply", **task))
-    assert ok(applied, "apply")["changed"] is True
+    assert task_ok(applied, "apply")["changed"] is True
     trust_before = trust_policy(aws, "app")
 
     changed_task = {**task, "service_accounts": [*task["service_accounts"], {"namespace": "shop", "name": "app-batch"}], "secrets_read": ["shop/app/db2"]}
     replanned = run(aws, tmp_path, irsa("replan", **changed_task), irsa("same", **task), check=True, diff=True)
-    result = ok(replanned, "replan")
+    result = task_ok(replanned, "replan")
     assert result["changed"] is True
     assert trust_policy(aws, "app") == trust_before
     assert inline(aws, "app")["secrets-read"]["Statement"][0]["Resource"].endswith(":secret:shop/app/db-??????")
@@ -328,7 +328,7 @@ def test_check_mode_and_diff(aws: MotoServer, tmp_path: Path) -> None:
         "system:serviceaccount:shop:app-batch",
     ]
     assert after["role"]["inline_policies"]["secrets-read"]["Statement"][0]["Resource"].endswith(":secret:shop/app/db2-??????")
-    same = ok(replanned, "same")
+    same = task_ok(replanned, "same")
     assert same["changed"] is False
     assert same["diff"]["before"] == same["diff"]["after"]
 
@@ -352,21 +352,21 @@ def test_state_absent_keeps_the_oidc_provider(aws: MotoServer, tmp_path: Path) -
             inline_policies={"extra": {"Statement": {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:eu-west-1:123456789012:q"}}},
         ),
     )
-    assert ok(create, "create")["changed"] is True
+    assert task_ok(create, "create")["changed"] is True
 
     planned = run(aws, tmp_path, irsa("plan removal", role_name="app", state="absent"), check=True, diff=True)
-    result = ok(planned, "plan removal")
+    result = task_ok(planned, "plan removal")
     assert result["changed"] is True
     assert json.loads(result["diff"]["before"])["role"]["managed_policy_arns"] == sorted([READ_ONLY, own])
     assert result["diff"]["after"] == ""
     assert role_names(aws) == ["app"]
 
     removed = run(aws, tmp_path, irsa("remove", role_name="app", state="absent"), irsa("again", role_name="app", state="absent"))
-    result = ok(removed, "remove")
+    result = task_ok(removed, "remove")
     assert result["changed"] is True
     assert result["role_arn"] is None
     assert result["service_account_annotations"] == {}
-    assert ok(removed, "again")["changed"] is False
+    assert task_ok(removed, "again")["changed"] is False
     assert role_names(aws) == []
     assert providers(aws) == [provider_arn(aws, issuer)]
     assert iam.get_policy(PolicyArn=own)["Policy"]["AttachmentCount"] == 0
@@ -375,11 +375,11 @@ def test_state_absent_keeps_the_oidc_provider(aws: MotoServer, tmp_path: Path) -
 def test_pod_identity_trust(aws: MotoServer, tmp_path: Path) -> None:
     task = {"role_name": "shop-orders", "trust": "pod_identity", "secrets_read": ["shop/orders/db"]}
     playbook = run(aws, tmp_path, irsa("create", **task), irsa("again", **task))
-    created = ok(playbook, "create")
+    created = task_ok(playbook, "create")
     assert created["changed"] is True
     assert created["oidc_provider_arn"] is None
     assert created["service_account_annotations"] == {}
-    assert ok(playbook, "again")["changed"] is False
+    assert task_ok(playbook, "again")["changed"] is False
     assert trust_policy(aws, "shop-orders") == {
         "Version": "2012-10-17",
         "Statement": [
@@ -396,7 +396,7 @@ def test_pod_identity_trust(aws: MotoServer, tmp_path: Path) -> None:
 
     create_cluster(aws)
     switch = run(aws, tmp_path, irsa("to irsa", role_name="shop-orders", cluster_name=CLUSTER, service_accounts=[{"namespace": "shop", "name": "orders"}]))
-    assert ok(switch, "to irsa")["changed"] is True
+    assert task_ok(switch, "to irsa")["changed"] is True
     assert trust_policy(aws, "shop-orders")["Statement"][0]["Action"] == "sts:AssumeRoleWithWebIdentity"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
+from tests.support.ansible import REPO_ROOT, ok, run_playbook
 from tests.support.moto import MotoServer
 
 ROLE = "eks_gitops.platform.linkerd_identity"
@@ -55,11 +55,6 @@ def cert(pem: str) -> x509.Certificate:
 
 def certs(pem: str) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(pem.encode())
-
-
-def ok(run: PlaybookRun) -> PlaybookRun:
-    assert run.rc == 0, run.output[-6000:]
-    return run
 
 
 def assert_no_private_key(output: str, keys: list[str]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
+from tests.support.ansible import REPO_ROOT, ok, run_playbook
 from tests.support.kube import KubeCluster
 from tests.support.moto import MotoServer
 
@@ -66,11 +66,6 @@ def settings(control_plane: str, **extra: Any) -> dict[str, Any]:
 
 def role_play(control_plane: str, **extra: Any) -> list[dict[str, Any]]:
     return [{"name": "Linkerd identity", "hosts": "localhost", "gather_facts": False, "vars": settings(control_plane, **extra), "roles": [ROLE]}]
-
-
-def ok(run: PlaybookRun) -> PlaybookRun:
-    assert run.rc == 0, run.output[-6000:]
-    return run
 
 
 def stored(aws: MotoServer, name: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.ansible import PlaybookRun, run_playbook
+from tests.support.ansible import ok, run_playbook
 from tests.support.kube import KubeCluster
 from tests.support.moto import MotoServer
 from tests.support.roles import HELM, kubectl, kubectl_json, role_play
@@ -29,11 +29,6 @@ ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789
 
 def play(tasks_from: str = "main", **variables: Any) -> list[dict[str, Any]]:
     return role_play(ROLE, tasks_from, **variables)
-
-
-def ok(run: PlaybookRun) -> PlaybookRun:
-    assert run.rc == 0, run.output[-6000:]
-    return run
 
 
 SPC_CHECK = f"{ROLE} : Check the SecretProviderClass settings"

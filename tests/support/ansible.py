@@ -122,3 +122,9 @@ def run_playbook(
         except json.JSONDecodeError as exc:
             raise AssertionError(f"ansible-playbook did not print JSON (rc={completed.returncode}):\n{completed.stdout}\n{completed.stderr}") from exc
     return PlaybookRun(rc=completed.returncode, stdout=completed.stdout, stderr=completed.stderr, command=command, report=report)
+
+
+def ok(run: PlaybookRun, tail: int = 6000) -> PlaybookRun:
+    """``run``, after asserting it succeeded (the end of its output otherwise)."""
+    assert run.rc == 0, run.output[-tail:]
+    return run

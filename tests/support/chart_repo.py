@@ -186,10 +186,18 @@ def _our_server(pid: int) -> bool:
     return any(part.endswith(b"chart_repo.py") for part in cmdline) and b"serve" in cmdline
 
 
+PORT_FILE = STATE_DIR / "chart-repo.port"
+
+
 def cmd_serve(directory: Path, url_file: Path) -> int:
-    """Foreground server: bind a free port, build the repository for it, publish the URL, serve until SIGTERM."""
+    """Foreground server: bind the port of the last run when it is free (the URL is in Argo CD's Applications and
+    the sandbox's state), else a free one; build the repository for it, publish the URL, serve until SIGTERM."""
     directory.mkdir(parents=True, exist_ok=True)
-    server = make_server(directory)
+    try:
+        server = make_server(directory, int(PORT_FILE.read_text(encoding="utf-8").strip()))
+    except (OSError, ValueError):
+        server = make_server(directory)
+    PORT_FILE.write_text(f"{server.server_address[1]}\n", encoding="utf-8")
     url = f"http://127.0.0.1:{server.server_address[1]}"
     build(directory, url)
     PID_FILE.write_text(f"{os.getpid()}\n", encoding="utf-8")

@@ -375,8 +375,23 @@ def _our_server(pid: int) -> bool:
     return any(part.endswith(b"git_server.py") for part in cmdline) and b"serve" in cmdline
 
 
+PORT_FILE = SERVE_DIR / "port"
+
+
+def _previous_port() -> int:
+    """The port of the last run over the same repositories, so that a restarted server keeps its URL; else 0."""
+    with contextlib.suppress(OSError, ValueError):
+        return int(PORT_FILE.read_text(encoding="utf-8").strip())
+    return 0
+
+
 def cmd_serve() -> int:
-    server = _Server(SERVE_DIR / "repos", SERVE_DIR / CONFIG_NAME)
+    # The repositories' URL is in Argo CD's Applications and the rendered checkout: keep it when the port is free.
+    try:
+        server = _Server(SERVE_DIR / "repos", SERVE_DIR / CONFIG_NAME, port=_previous_port())
+    except OSError:
+        server = _Server(SERVE_DIR / "repos", SERVE_DIR / CONFIG_NAME)
+    PORT_FILE.write_text(f"{server.server_address[1]}\n", encoding="utf-8")
     PID_FILE.write_text(f"{os.getpid()}\n", encoding="utf-8")
     tmp = URL_FILE.with_suffix(".tmp")
     tmp.write_text(server.base_url + "\n", encoding="utf-8")
