@@ -67,7 +67,8 @@ constraints: ## Re-resolve requirements-dev.txt and re-pin constraints.txt
 
 # --- The test ladder -----------------------------------------------------------
 .PHONY: test
-test: lint sanity unit integration molecule ## Run everything CI runs, stopping at the first failure
+test: venv ## Run everything CI runs (lint, sanity, unit, integration, molecule), stopping at the first failure; prints the time per target
+	$(BIN)/python scripts/timed_targets.py lint sanity unit integration molecule
 
 .PHONY: lint
 lint: venv ## ansible-lint (production), yamllint, ruff, playbook syntax
@@ -96,9 +97,11 @@ sanity: venv ## ansible-test sanity (no ignore file) in an ansible_collections t
 unit: venv ## pytest unit tests
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
+# Parallel workers: the tests mostly wait on the API server, Helm and Argo CD (see tests/README.md).
+INTEGRATION_WORKERS ?= 4
 .PHONY: integration
-integration: venv ## pytest tests that run Ansible against a moto server (and the local cluster)
-	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+integration: venv cluster-binaries ## pytest tests that run Ansible against a moto server and the local cluster, in INTEGRATION_WORKERS workers
+	$(BIN)/pytest tests/integration -n $(INTEGRATION_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 include mk/cluster.mk
 include mk/sandbox.mk

@@ -358,9 +358,10 @@ def ci(sandbox: Sandbox, bootstrapped: object, tmp_path_factory: pytest.TempPath
 
 
 def push(clone: Path, message: str) -> str:
-    git(clone, "pull", "--quiet", "--rebase", "origin", "main")
+    """Commit the clone's changes and push them onto whatever main has become, as the CI's push step does."""
     git(clone, "add", "-A")
     git(clone, "commit", "--quiet", "-m", message)
+    git(clone, "pull", "--quiet", "--rebase", "origin", "main")
     git(clone, "push", "--quiet", "origin", "HEAD:main")
     return git(clone, "rev-parse", "HEAD")
 
