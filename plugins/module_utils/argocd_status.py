@@ -7,6 +7,7 @@ module and unit-tested without a cluster."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 FAILED_PHASES = ("Failed", "Error")
@@ -25,6 +26,9 @@ class AppStatus:
     phase: str = ""
     message: str = ""
     conditions: List[str] = field(default_factory=list)
+    # When its health last changed or its last sync finished, whichever is later (epoch seconds; None when Argo
+    # CD reports neither).
+    changed_at: Optional[float] = None
 
     @property
     def ok(self) -> bool:
@@ -54,6 +58,14 @@ class AppStatus:
         }
 
 
+def _epoch(value: Any) -> Optional[float]:
+    """Seconds since the epoch of a Kubernetes timestamp (``2026-12-07T18:24:54Z``), or None."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
 def _short(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 3] + "..."
@@ -76,6 +88,7 @@ def app_status(app: Dict[str, Any]) -> AppStatus:
                 messages.append(f"{resource.get('kind')}/{resource.get('name')}: {resource.get('message')}")
     if health.get("message") and health.get("status") not in ("Healthy", None):
         messages.append(str(health.get("message")))
+    times = [time for time in (_epoch(health.get("lastTransitionTime")), _epoch(operation.get("finishedAt"))) if time is not None]
     return AppStatus(
         name=str(metadata.get("name", "")),
         namespace=str(metadata.get("namespace", "")),
@@ -85,6 +98,7 @@ def app_status(app: Dict[str, Any]) -> AppStatus:
         phase=phase,
         message=_short("; ".join(dict.fromkeys(message for message in messages if message))),
         conditions=[str(condition.get("type", "")) for condition in conditions],
+        changed_at=max(times) if times else None,
     )
 
 
@@ -103,10 +117,16 @@ class Observation:
         else:
             self.healthy_since = None
 
-    def stable(self, now: float, stable_seconds: float) -> bool:
+    def stable(self, now: float, stable_seconds: float, statuses: Optional[List[AppStatus]] = None, wall: Optional[float] = None) -> bool:
         """Every Application has been Synced and Healthy for ``stable_seconds`` (a workload can turn Degraded a little
-        after its first sync, for example a HorizontalPodAutoscaler without metrics)."""
-        return self.healthy_since is not None and now - self.healthy_since >= stable_seconds
+        after its first sync, for example a HorizontalPodAutoscaler without metrics): seen so across reads, or, by
+        Argo CD's own timestamps (``statuses`` at wall-clock time ``wall``), healthy and unsynced-free since long
+        enough already, as on a platform where nothing changed."""
+        if self.healthy_since is not None and now - self.healthy_since >= stable_seconds:
+            return True
+        if not statuses or wall is None:
+            return False
+        return all(status.ok and status.changed_at is not None and wall - status.changed_at >= stable_seconds for status in statuses)
 
     def settled(self, statuses: List[AppStatus], now: float, settle_seconds: float, required: Optional[List[str]] = None) -> bool:
         """True when waiting longer changes nothing: every ``required`` Application exists, and every Application is

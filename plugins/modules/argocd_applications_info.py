@@ -50,7 +50,8 @@ options:
   stable_seconds:
     description:
       - With O(wait), once every Application is Synced and Healthy, keep reading this long and end only when they stayed
-        so (a workload can turn Degraded shortly after its first sync).
+        so (a workload can turn Degraded shortly after its first sync). Applications whose health last changed and
+        whose last sync finished this long ago already (Argo CD's own timestamps) count as stable at once.
     type: int
     default: 0
 extends_documentation_fragment:
@@ -174,7 +175,7 @@ def main() -> None:
             observation.update(statuses, now, params["required"])
             settled = observation.settled(statuses, now, params["settle_seconds"], params["required"])
             if settled and observation.healthy_since is not None:
-                settled = observation.stable(now, params["stable_seconds"])
+                settled = observation.stable(now, params["stable_seconds"], statuses, time.time())
             if not params["wait"] or settled or now - started >= params["wait_timeout"]:
                 break
             time.sleep(params["wait_sleep"])

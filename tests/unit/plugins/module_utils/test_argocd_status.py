@@ -95,3 +95,21 @@ def test_the_wait_ends_when_all_are_healthy_and_stable_or_the_failures_have_sett
     assert not observation.stable(70.0, stable_seconds=20)
     observation.update(both, 80.0, ["root", "shop"])
     assert observation.stable(80.0, stable_seconds=20)
+
+
+def test_applications_healthy_for_long_by_argo_cds_own_timestamps_are_stable_at_once() -> None:
+    # 2026-12-07T18:00:00Z and the sync that finished a minute later
+    settled_long_ago = {"health": {"status": "Healthy", "lastTransitionTime": "2026-12-07T18:00:00Z"}, "operationState": {"finishedAt": "2026-12-07T18:01:00Z"}}
+    statuses = statuses_of([application("root", **settled_long_ago)])
+    assert statuses[0].changed_at == 1796666460.0
+    observation = Observation()
+    observation.update(statuses, 0.0)
+    assert observation.stable(0.0, stable_seconds=20, statuses=statuses, wall=1796666460.0 + 30)
+    assert not observation.stable(0.0, stable_seconds=20, statuses=statuses, wall=1796666460.0 + 10), "a sync 10 s ago is not settled yet"
+    # Without timestamps (an older Argo CD), only the reads over time count.
+    bare = statuses_of([application("root")])
+    assert bare[0].changed_at is None
+    assert not observation.stable(0.0, stable_seconds=20, statuses=bare, wall=1796666460.0 + 30)
+    # One Application that is not Healthy is never stable, whatever its timestamps.
+    degraded = statuses_of([application("root", "Synced", "Degraded", operationState={"finishedAt": "2026-12-07T18:01:00Z"})])
+    assert not observation.stable(0.0, stable_seconds=20, statuses=degraded, wall=1796666460.0 + 300)
