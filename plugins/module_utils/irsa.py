@@ -145,7 +145,7 @@ def parse_irsa_role_params(params: Mapping[str, Any], region: Optional[str]) -> 
         errors.add("permissions_boundary", arn_problem(boundary, service="iam", resource_type="policy"))
     tags = params.get("tags")
     if tags is not None:
-        check_aws_tags(errors, "tags", tags)
+        check_aws_tags(errors, "tags", tags, scalars=True)
 
     service_accounts: List[ServiceAccount] = []
     for index, entry in enumerate(params.get("service_accounts") or []):

@@ -65,7 +65,7 @@ def parse_pod_identity_params(params: Mapping[str, Any]) -> Tuple[PodIdentitySpe
         errors.add("role_arn", "one of role_arn and role_name is required with state=present")
     tags = params.get("tags")
     if tags is not None:
-        check_aws_tags(errors, "tags", tags)
+        check_aws_tags(errors, "tags", tags, scalars=True)
     spec = PodIdentitySpec(
         cluster_name=str(params.get("cluster_name") or ""),
         namespace=str(params.get("namespace") or ""),

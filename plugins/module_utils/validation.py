@@ -144,14 +144,39 @@ def eks_cluster_name_problem(value: Any) -> Optional[str]:
     return None
 
 
-def check_aws_tags(errors: ValidationErrors, field: str, tags: Mapping[str, Any], max_tags: int = AWS_MAX_TAGS) -> None:
-    """Record the problems of a tag dict (count, key and value lengths, the reserved ``aws:`` prefix) under ``field``."""
+def tag_key_problem(key: Any) -> Optional[str]:
+    """Check an AWS tag name: 1-128 characters, not starting with the reserved ``aws:``."""
+    if not isinstance(key, str) or not key:
+        return "tag names must be non-empty strings"
+    if len(key) > AWS_TAG_KEY_MAX:
+        return f"tag names must be at most {AWS_TAG_KEY_MAX} characters"
+    if key.lower().startswith("aws:"):
+        return "the aws: prefix is reserved for AWS"
+    return None
+
+
+def tag_value_problem(value: Any, scalars: bool = False) -> Optional[str]:
+    """Check an AWS tag value: a string of at most 256 characters (with ``scalars``, also a number, a boolean or
+    None, which the caller turns into a string)."""
+    if scalars and (value is None or isinstance(value, (bool, int, float))):
+        value = "" if value is None else str(value)
+    if not isinstance(value, str):
+        return f"tag values must be strings, got {type(value).__name__} (quote it)"
+    if len(value) > AWS_TAG_VALUE_MAX:
+        return f"tag values must be at most {AWS_TAG_VALUE_MAX} characters"
+    return None
+
+
+def check_aws_tags(errors: ValidationErrors, field: str, tags: Any, max_tags: int = AWS_MAX_TAGS, scalars: bool = False) -> bool:
+    """Record the problems of a tag dict (a mapping, how many, each name and value) under ``field``; True when
+    there is none. The one tag check of the collection (IAM roles and Pod Identity associations take ``scalars``)."""
+    if not isinstance(tags, Mapping):
+        errors.add(field, f"must be a mapping of tag names to string values, got {type(tags).__name__}")
+        return False
+    before = len(errors)
     if len(tags) > max_tags:
         errors.add(field, f"at most {max_tags} tags are allowed, got {len(tags)}")
     for key, value in tags.items():
-        if not key or len(str(key)) > AWS_TAG_KEY_MAX:
-            errors.add(f"{field}.{key}", f"tag keys must be 1-{AWS_TAG_KEY_MAX} characters")
-        elif str(key).lower().startswith("aws:"):
-            errors.add(f"{field}.{key}", "the aws: prefix is reserved for AWS")
-        if value is not None and len(str(value)) > AWS_TAG_VALUE_MAX:
-            errors.add(f"{field}.{key}", f"tag values must be at most {AWS_TAG_VALUE_MAX} characters")
+        errors.add(f"{field}.{key}", tag_key_problem(key))
+        errors.add(f"{field}.{key}", tag_value_problem(value, scalars))
+    return len(errors) == before

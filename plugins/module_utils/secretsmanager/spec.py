@@ -21,14 +21,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import ValidationErrors, arn_problem, kms_key_id_problem
+from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import (
+    ValidationErrors,
+    arn_problem,
+    check_aws_tags,
+    kms_key_id_problem,
+    tag_key_problem,
+    tag_value_problem,
+)
 
 NAME_MAX = 512
 _NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
 VALUE_MAX_BYTES = 65536
 DESCRIPTION_MAX = 2048
-TAG_KEY_MAX = 128
-TAG_VALUE_MAX = 256
 RECOVERY_WINDOW_MIN = 7
 RECOVERY_WINDOW_MAX = 30
 DEFAULT_RECOVERY_WINDOW = 30
@@ -248,33 +253,8 @@ def recovery_window_problem(value: Any) -> Optional[str]:
 
 
 def tag_problems(tags: Any, field: str, errors: ValidationErrors) -> Optional[Dict[str, str]]:
-    """Validate a tag mapping; return it when every key and value is a fine string."""
-    if not isinstance(tags, Mapping):
-        errors.add(field, f"must be a mapping of tag names to string values, got {type(tags).__name__}")
-        return None
-    before = len(errors)
-    for key, value in tags.items():
-        errors.add(f"{field}.{key}", tag_key_problem(key))
-        errors.add(f"{field}.{key}", tag_value_problem(value))
-    return dict(tags) if len(errors) == before else None
-
-
-def tag_key_problem(key: Any) -> Optional[str]:
-    if not isinstance(key, str) or not key:
-        return "tag names must be non-empty strings"
-    if len(key) > TAG_KEY_MAX:
-        return f"tag names must be at most {TAG_KEY_MAX} characters"
-    if key.lower().startswith("aws:"):
-        return "tag names starting with 'aws:' are reserved by AWS"
-    return None
-
-
-def tag_value_problem(value: Any) -> Optional[str]:
-    if not isinstance(value, str):
-        return f"tag values must be strings, got {type(value).__name__} (quote it)"
-    if len(value) > TAG_VALUE_MAX:
-        return f"tag values must be at most {TAG_VALUE_MAX} characters"
-    return None
+    """Validate a tag mapping (validation.check_aws_tags); return it when every name and value is fine."""
+    return dict(tags) if check_aws_tags(errors, field, tags) else None
 
 
 # --- parsing ---------------------------------------------------------------------
