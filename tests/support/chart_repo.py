@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 try:
-    from tests.support.tools import stop_pid
+    from tests.support.tools import runs_script, stop_pid, stop_served
 except ImportError:  # run as a script (python tests/support/chart_repo.py up)
-    from tools import stop_pid  # type: ignore[no-redef]
+    from tools import runs_script, stop_pid, stop_served  # type: ignore[no-redef]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHARTS_DIR = REPO_ROOT / "tests" / "charts"
@@ -155,13 +155,8 @@ class ChartRepo:
         return repo
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-        if self.thread is not None:
-            self.thread.join(timeout=STOP_TIMEOUT)
-            self.thread = None
+        stop_served(self.server, self.thread, STOP_TIMEOUT)
+        self.server, self.thread = None, None
 
 
 # --------------------------------------------------------------------------- CLI for make
@@ -179,11 +174,7 @@ def _pid_alive(pid: int) -> bool:
 
 def _our_server(pid: int) -> bool:
     """True when ``pid`` is a server started by ``up`` (guards against a recycled PID)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return _pid_alive(pid)
-    return any(part.endswith(b"chart_repo.py") for part in cmdline) and b"serve" in cmdline
+    return runs_script(pid, "chart_repo.py", "serve") if Path(f"/proc/{pid}").exists() else _pid_alive(pid)
 
 
 PORT_FILE = STATE_DIR / "chart-repo.port"

@@ -44,9 +44,9 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from tests.support.tools import stop_pid
+    from tests.support.tools import runs_script, stop_pid, stop_served
 except ImportError:  # run as a script (python tests/support/git_server.py up)
-    from tools import stop_pid  # type: ignore[no-redef]
+    from tools import runs_script, stop_pid, stop_served  # type: ignore[no-redef]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = Path(os.environ.get("LOCAL_CLUSTER_STATE_DIR", REPO_ROOT / ".local"))
@@ -337,13 +337,8 @@ class GitServer:
         return list(self.server.deliveries)
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-        if self.thread is not None:
-            self.thread.join(timeout=STOP_TIMEOUT)
-            self.thread = None
+        stop_served(self.server, self.thread, STOP_TIMEOUT)
+        self.server, self.thread = None, None
 
 
 # --------------------------------------------------------------------------- CLI for make and the sandbox
@@ -368,11 +363,7 @@ def running_url() -> str | None:
 
 
 def _our_server(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return any(part.endswith(b"git_server.py") for part in cmdline) and b"serve" in cmdline
+    return runs_script(pid, "git_server.py", "serve")
 
 
 PORT_FILE = SERVE_DIR / "port"

@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from tests.support.tools import stop_pid
+    from tests.support.tools import runs_script, stop_pid
 except ImportError:  # run as a script
-    from tools import stop_pid  # type: ignore[no-redef]
+    from tools import runs_script, stop_pid  # type: ignore[no-redef]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLUSTER_SCRIPT = REPO_ROOT / "scripts" / "local_cluster.sh"
@@ -347,11 +347,7 @@ def _pid_file(state: Path) -> Path:
 
 
 def _our_supervisor(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return any(part.endswith(b"local_argocd.py") for part in cmdline) and b"supervise" in cmdline
+    return runs_script(pid, "local_argocd.py", "supervise")
 
 
 def running_layout(state: Path) -> Layout | None:

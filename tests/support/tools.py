@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +38,21 @@ def stop_pid(pid: int, is_ours: Callable[[int], bool], timeout: float, group: bo
             kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def runs_script(pid: int, script: str, command: str) -> bool:
+    """True when process ``pid`` is ``<python> .../<script> <command>`` (guards against a recycled PID)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(part.endswith(script.encode()) for part in cmdline) and command.encode() in cmdline
+
+
+def stop_served(server: Any, thread: Any, timeout: float) -> None:
+    """Stop an HTTP server running in ``thread`` of this process (either may be None)."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+    if thread is not None:
+        thread.join(timeout=timeout)
