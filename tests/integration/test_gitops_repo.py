@@ -3,7 +3,8 @@
 The role runs for real (``ansible-playbook``) into temporary directories. The rendered tree is then checked
 with the tools its own workflows use and the judges its users run: helm lint per environment, helm template
 against the Kubernetes 1.37 schemas (kubernetes-validate, strict, schemas shipped in the wheel), actionlint,
-zizmor, yamllint with the tree's own configuration, and detect-secrets (with a planted fake key as a positive
+zizmor, checkov and kube-score (each with a careless control that must fail), yamllint with the tree's own
+configuration, and detect-secrets (with a planted fake key as a positive
 control). The root Applications of the argocd role, rendered from its own defaults and template, must point at
 the directories written here. The decisions themselves (plan, ownership, pruning) have unit tests:
 tests/unit/plugins/plugin_utils/test_gitops_repo.py.
@@ -27,6 +28,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.support import judges
 from tests.support.actionlint import actionlint
 from tests.support.ansible import REPO_ROOT, PlaybookRun, run_playbook
 from tests.support.git_server import GitServer
@@ -387,6 +389,47 @@ def test_zizmor_catches_an_unpinned_action_and_kept_credentials(tmp_path: Path) 
     )
     idents = {finding["ident"] for finding in zizmor([workflow], "regular")}
     assert {"unpinned-uses", "artipacked"} <= idents
+
+
+# dev is minimal on purpose (one replica, no NetworkPolicies: test_production_is_highly_available_and_dev_is_minimal):
+# checkov's NetworkPolicy check and kube-score's replica count are waived there only. Every other finding is fixed,
+# or accepted in the generated files with its reason (the Deployment's checkov.io/skipN and kube-score/ignore
+# annotations, a checkov:skip comment in ci-build-deploy.yaml).
+DEV_WAIVERS = {"checkov": ("CKV2_K8S_6",), "kube-score": "Deployment few replicas"}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_kube_score_and_checkov_find_nothing_in_an_environments_manifests(scaffold: Scaffold, environment: str, tmp_path: Path) -> None:
+    manifests = tmp_path / "manifests" / f"{environment}.yaml"
+    manifests.parent.mkdir()
+    docs = helm_template(scaffold.dest / CHART, environment)
+    assert by_kind(docs, "Deployment"), "the judges must see the workload"
+    manifests.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    waived = environment == "dev"
+    findings = [line for line in judges.kube_score(manifests) if not (waived and DEV_WAIVERS["kube-score"] in line)]
+    assert findings == []
+    failed = judges.checkov(manifests.parent, "kubernetes", *(DEV_WAIVERS["checkov"] if waived else ()))
+    assert [(check["check_id"], check["resource"]) for check in failed] == []
+
+
+def test_checkov_finds_nothing_in_the_workflows(scaffold: Scaffold) -> None:
+    assert [(check["check_id"], check["file_path"]) for check in judges.checkov(scaffold.dest / ".github", "github_actions")] == []
+
+
+def test_kube_score_and_checkov_catch_a_careless_deployment(tmp_path: Path) -> None:
+    """The control for the tests above: a Deployment without limits, probes or a security context fails both."""
+    careless = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "web:latest"}]}},
+        },
+    }
+    (tmp_path / "careless.yaml").write_text(yaml.safe_dump(careless), encoding="utf-8")
+    assert any("CPU limit is not set" in line for line in judges.kube_score(tmp_path / "careless.yaml"))
+    assert {"CKV_K8S_11", "CKV_K8S_8", "CKV_K8S_22"} <= {check["check_id"] for check in judges.checkov(tmp_path, "kubernetes")}
 
 
 def test_the_tree_passes_its_own_yamllint(scaffold: Scaffold) -> None:
