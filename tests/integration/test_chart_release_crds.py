@@ -206,5 +206,5 @@ def test_wait_deployments_waits_for_available_ones_and_names_the_missing_one(kub
         env=env,
     )
     assert missing.rc != 0
-    message = missing.result(f"{ROLE} : Check that the Deployments are Available in {release}")["msg"]
-    assert f"Deployments not Available in namespace {release} after 5 s: no-such-deployment." in message
+    message = missing.result(f"{ROLE} : Check the result of the wait for Deployments in namespace {release} to be Available")["msg"]
+    assert f"Deployments in namespace {release} not Available after 5 s: no-such-deployment." in message
