@@ -204,6 +204,7 @@ def test_reloader_waits_bounded_for_the_csi_crds(kube_cluster: KubeCluster, char
     assert run.rc != 0
     failed = run.result("eks_gitops.platform.chart_release : Check the result of the wait for CustomResourceDefinitions to be Established")
     assert failed["failed"] is True
-    assert "not Established after 5 s: secretproviderclasses.secrets-store.csi.x-k8s.io" in failed["msg"]
+    assert "CustomResourceDefinitions not Established after 5 s: " in failed["msg"]
+    assert "secretproviderclasses.secrets-store.csi.x-k8s.io" in failed["msg"]
     assert "Deliver the Reloader chart" not in run.output  # nothing installed before the CRDs are there
     kubectl(kube_cluster, "delete", "namespace", "t-reloader-csi", "--wait=false", check=False)
