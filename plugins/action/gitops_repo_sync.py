@@ -8,34 +8,28 @@ The decisions live in plugin_utils/gitops_repo.py (unit-tested); this file reads
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.eks_gitops.platform.plugins.module_utils.gitops_repo_spec import ARGUMENT_SPEC
 from ansible_collections.eks_gitops.platform.plugins.plugin_utils import git_checkout
 from ansible_collections.eks_gitops.platform.plugins.plugin_utils import gitops_repo as repo
+from ansible_collections.eks_gitops.platform.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    NAME = "gitops_repo_sync"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validated.error_messages:
-            raise AnsibleActionFail("gitops_repo_sync: " + "; ".join(validated.error_messages))
-        # Plain Python data from here on (templated values may be str subclasses that YAML cannot represent).
-        args = json.loads(json.dumps(validated.validated_parameters))
+        args = self.validated_args()
         workloads = repo.complete_workloads(args["workloads"], args["workload_defaults"])
         settings = repo.Settings(
             environments=list(args["environments"]),

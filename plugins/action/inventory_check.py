@@ -14,12 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 from ansible.utils.vars import combine_vars
 
 from ansible_collections.eks_gitops.platform.plugins.plugin_utils import inventory_check
+from ansible_collections.eks_gitops.platform.plugins.plugin_utils.controller_action import ControllerAction
 
 ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -28,17 +26,14 @@ ARGUMENT_SPEC: dict[str, Any] = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    NAME = "inventory_check"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validated.error_messages:
-            raise AnsibleActionFail("inventory_check: " + "; ".join(validated.error_messages))
-        args = validated.validated_parameters
+        args = self.validated_args()
         roles_dir = Path(args["roles_dir"] or ROLES_DIR)
         spec_file = self._loader.load_from_file(args["spec"])
         role_specs = {path.parent.parent.name: self._loader.load_from_file(str(path)) for path in sorted(roles_dir.glob("*/meta/argument_specs.yml"))}
