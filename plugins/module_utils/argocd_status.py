@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
-FAILED_PHASES = ("Failed", "Error")
+FAILED_PHASES = ("Failed", "Error", "Retrying")
 MESSAGE_MAX = 300
 
 
@@ -81,6 +81,10 @@ def app_status(app: Dict[str, Any]) -> AppStatus:
     conditions = [condition for condition in status.get("conditions") or [] if isinstance(condition, dict)]
     messages = [str(condition.get("message", "")) for condition in conditions if str(condition.get("type", "")).endswith("Error")]
     phase = str(operation.get("phase") or "")
+    # A sync that failed and waits for Argo CD's next retry is still "Running", with a retryCount and the error in its
+    # message ("Retrying attempt #2 at ...: ..."): it counts as failing (the settle window leaves room for the retry).
+    if phase == "Running" and int(operation.get("retryCount") or 0) > 0:
+        phase = "Retrying"
     if phase in FAILED_PHASES:
         messages.append(str(operation.get("message") or ""))
         for resource in (operation.get("syncResult") or {}).get("resources") or []:

@@ -113,3 +113,23 @@ def test_applications_healthy_for_long_by_argo_cds_own_timestamps_are_stable_at_
     # One Application that is not Healthy is never stable, whatever its timestamps.
     degraded = statuses_of([application("root", "Synced", "Degraded", operationState={"finishedAt": "2026-12-07T18:01:00Z"})])
     assert not observation.stable(0.0, stable_seconds=20, statuses=degraded, wall=1796666460.0 + 300)
+
+
+def test_a_sync_waiting_for_its_retry_counts_as_failing_with_argo_cds_message() -> None:
+    retrying = {
+        "operationState": {
+            "phase": "Running",
+            "retryCount": 2,
+            "message": 'Retrying attempt #2 at 8:47PM: one or more objects failed to apply, reason: ConfigMap in version "v1" cannot be handled',
+            "syncResult": {"resources": [{"kind": "ConfigMap", "name": "broken", "status": "SyncFailed", "message": "data: Invalid value"}]},
+        }
+    }
+    (status,) = statuses_of([application("root-local", "OutOfSync", "Healthy", **retrying)])
+    assert status.failing
+    assert status.phase == "Retrying"
+    assert "Retrying attempt #2" in status.message
+    assert "ConfigMap/broken: data: Invalid value" in status.message
+    # A first attempt still running is not a failure.
+    running = {"operationState": {"phase": "Running", "message": "one or more tasks are running"}}
+    (first,) = statuses_of([application("root-local", "OutOfSync", "Healthy", **running)])
+    assert not first.failing
