@@ -184,7 +184,7 @@ def test_check_mode_on_a_new_namespace_writes_nothing(aws: MotoServer, kube_clus
     )
     assert run.rc == 0, run.output[-4000:]
     assert run.stats["changed"] > 0
-    assert run.result(f"{ARGOCD} : Create the Argo CD namespace")["changed"] is True
+    assert run.result(f"{CHART_RELEASE} : Create namespace {namespace}")["changed"] is True
     namespaces = [item["metadata"]["name"] for item in kubectl_json(kube_cluster, "get", "namespaces")["items"]]
     assert namespace not in namespaces
     assert aws.client("secretsmanager").list_secrets()["SecretList"] == []

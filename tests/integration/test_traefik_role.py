@@ -71,7 +71,7 @@ def test_an_extra_api_route_with_both_guards_passes_the_guard(tmp_path: Path) ->
     run = run_playbook(play(traefik_extra_objects=[guarded]), tmp_path, env={"K8S_AUTH_KUBECONFIG": str(tmp_path / "none")})
     assert run.result(GUARD_TASK).get("failed") is not True
     assert run.rc != 0
-    assert task_names(run)[-1] == f"{ROLE} : Create the Traefik namespace"
+    assert task_names(run)[-1] == "eks_gitops.platform.chart_release : Create namespace traefik"
 
 
 def test_a_bad_variable_fails_with_its_name(tmp_path: Path) -> None:
