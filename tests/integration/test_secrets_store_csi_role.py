@@ -112,7 +112,9 @@ def test_one_release_with_the_driver_as_subchart_and_a_second_release_is_refused
     message = second.result(f"{ROLE} : Check that no other release owns the driver")["msg"]
     assert f"belongs to another release (Helm kube-system/{RELEASE}" in message
     # No second release was installed (other tests may install theirs on the shared cluster meanwhile: only this name counts).
-    listed = subprocess.run([HELM, "list", "-A", "-q", "--filter", "^secrets-store-csi-driver$"], env=kube_cluster.env(), capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        [HELM, "list", "-A", "-q", "--filter", "^secrets-store-csi-driver$"], env=kube_cluster.env(), capture_output=True, text=True, check=True
+    )
     assert listed.stdout == ""
 
     off = run_playbook(play(**installed["variables"], secrets_store_csi_values_overrides={"secrets-store-csi-driver": {"install": False}}), tmp_path, env=env)
