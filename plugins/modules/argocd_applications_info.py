@@ -56,15 +56,9 @@ options:
     default: 0
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - eks_gitops.platform.attributes.info_module
 requirements:
   - kubernetes >= 24.2.0
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
 """
 
 EXAMPLES = r"""

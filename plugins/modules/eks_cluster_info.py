@@ -30,13 +30,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+  - eks_gitops.platform.attributes.info_module
 """
 
 EXAMPLES = r"""

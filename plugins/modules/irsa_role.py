@@ -193,10 +193,8 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - eks_gitops.platform.attributes.planned_writes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change, writes nothing.
   diff_mode:
     support: full
     description: Shows the role (trust policy, policies, tags, settings) and the OIDC provider before and after, as JSON.

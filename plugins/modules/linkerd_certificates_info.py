@@ -22,13 +22,8 @@ requirements:
   - cryptography >= 42.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - eks_gitops.platform.attributes.info_module
 attributes:
-  check_mode:
-    support: full
-    details:
-      - The module only reads its input.
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 options:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleError
 
-from ansible_collections.eks_gitops.platform.plugins.filter.bcrypt_hash import FilterModule as BcryptFilters
-from ansible_collections.eks_gitops.platform.plugins.filter.htpasswd_entry import FilterModule as HtpasswdFilters
+from ansible_collections.eks_gitops.platform.plugins.filter.bcrypt import FilterModule as BcryptFilters
+from ansible_collections.eks_gitops.platform.plugins.filter.bcrypt import FilterModule as HtpasswdFilters
 from ansible_collections.eks_gitops.platform.plugins.module_utils.bcrypt_hash import bcrypt_matches
 
 PASSWORD = "canary-filter-9c1d"
