@@ -110,9 +110,10 @@ cluster:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import aws_client
-from ansible_collections.eks_gitops.platform.plugins.module_utils.eks_cluster import cluster_facts, irsa_ready
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import IdentityError, fail
 from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import eks_cluster_name_problem
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import IdentityError
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.eks_cluster import cluster_facts, irsa_ready
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.plan import fail
 
 
 def main() -> None:

@@ -388,8 +388,13 @@ role:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import aws_client
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import IdentityError, caller_account, fail, run_module
-from ansible_collections.eks_gitops.platform.plugins.module_utils.irsa import DEFAULT_SECRETS_READ_POLICY_NAME, IrsaRole, parse_irsa_role_params
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import IdentityError, caller_account
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.irsa import (
+    DEFAULT_SECRETS_READ_POLICY_NAME,
+    IrsaRole,
+    parse_irsa_role_params,
+)
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.plan import fail, run_module
 
 
 def main() -> None:
@@ -436,7 +441,7 @@ def main() -> None:
     except IdentityError as error:
         fail(module, error, changed=False)
     eks = aws_client(module, "eks") if spec.cluster_name and spec.state == "present" else None
-    role = IrsaRole(aws_client(module, "iam"), eks, account, module.region, check_mode=module.check_mode)
+    role = IrsaRole(aws_client(module, "iam"), eks, account, module.region)
     run_module(module, role, spec, f"IAM role {spec.role_name}")
 
 

@@ -142,8 +142,9 @@ association:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import aws_client
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import caller_account, run_module
-from ansible_collections.eks_gitops.platform.plugins.module_utils.pod_identity import PodIdentityAssociation, parse_pod_identity_params
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import caller_account
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.plan import run_module
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.pod_identity import PodIdentityAssociation, parse_pod_identity_params
 
 
 def main() -> None:

@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils import iam_documents, validation
+from ansible_collections.eks_gitops.platform.plugins.module_utils import validation
 from ansible_collections.eks_gitops.platform.plugins.module_utils.linkerd_identity import parse_duration
 from ansible_collections.eks_gitops.platform.plugins.module_utils.secretsmanager import spec as secrets_spec
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity import documents as iam_documents
 
 SPEC_ONLY_KEYS = ("format", "file", "role_option")
 HELM_RELEASE_NAME_MAX = 53

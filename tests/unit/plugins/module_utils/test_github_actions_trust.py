@@ -8,15 +8,16 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents import (
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import AccountInfo
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.documents import (
     GitHubRef,
     git_branch_problem,
     github_actions_trust_policy,
     github_environment_problem,
     github_repository_problem,
 )
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import AccountInfo
-from ansible_collections.eks_gitops.platform.plugins.module_utils.irsa import IrsaRole, parse_irsa_role_params
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.irsa import IrsaRole, parse_irsa_role_params
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.plan import execute
 
 ISSUER = "https://token.actions.githubusercontent.com"
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
@@ -143,11 +144,12 @@ def test_plan_creates_github_provider_and_role_without_touching_eks() -> None:
 
     spec, errors = parse_irsa_role_params(params(), region="eu-west-1")
     assert not errors
-    role = IrsaRole(unretried(iam), None, ACCOUNT, "eu-west-1", check_mode=True)
-    result, diff = role.ensure(spec)
+    plan = IrsaRole(unretried(iam), None, ACCOUNT, "eu-west-1").plan(spec)
+    outcome = execute(plan, check_mode=True)
     stubber.assert_no_pending_responses()
-    assert role.changed is True
-    assert [operation.description for operation in role.operations] == [f"create OIDC provider {PROVIDER}", "create role eks-gitops-github-actions"]
+    assert outcome.changed is True
+    assert plan.changes == [f"create OIDC provider {PROVIDER}", "create role eks-gitops-github-actions"]
+    result, diff = outcome.result, {"before": plan.before, "after": plan.after}
     assert result["oidc_provider_arn"] == PROVIDER
     assert result["service_account_annotations"] == {}
     assert result["role"]["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == (

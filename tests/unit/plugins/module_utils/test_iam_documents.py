@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils import iam_documents as docs
-from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents import ServiceAccount
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity import documents as docs
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.documents import ServiceAccount
 
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 HOST_PATH = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from botocore.stub import ANY
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import AccountInfo, IdentityError
-from ansible_collections.eks_gitops.platform.plugins.module_utils.irsa import IrsaRole, parse_irsa_role_params
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import AccountInfo, IdentityError
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.irsa import IrsaRole, parse_irsa_role_params
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.plan import execute
 from tests.support.stubs import ACCOUNT_ID, REGION, all_responses_used, stubbed_client
 
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
@@ -144,13 +145,16 @@ def test_existing_provider_without_the_sts_client_id_gets_it_added() -> None:
     stub.add_response("get_role", role_response({}), {"RoleName": "app"})
     spec, errors = parse_irsa_role_params(params(), REGION)
     assert not errors
-    role = IrsaRole(iam, None, ACCOUNT, REGION)
     with all_responses_used(stub):
-        result, diff = role.ensure(spec)
-    assert role.changed
-    assert result["oidc_provider_arn"] == PROVIDER_ARN
-    assert diff["before"]["oidc_provider"]["client_ids"] == ["other-audience"]
-    assert diff["after"]["oidc_provider"]["client_ids"] == ["other-audience", "sts.amazonaws.com"]
+        plan = IrsaRole(iam, None, ACCOUNT, REGION).plan(spec)
+        outcome = execute(plan, check_mode=False)
+    assert plan.changes == [f"add client id sts.amazonaws.com to OIDC provider {PROVIDER_ARN}", "create role app"]
+    assert outcome.changed
+    assert outcome.error is None
+    assert outcome.result["oidc_provider_arn"] == PROVIDER_ARN
+    assert outcome.result["role_id"] == role_response({})["Role"]["RoleId"]
+    assert plan.before["oidc_provider"]["client_ids"] == ["other-audience"]
+    assert plan.after["oidc_provider"]["client_ids"] == ["other-audience", "sts.amazonaws.com"]
 
 
 def test_check_mode_plans_the_client_id_without_writing() -> None:
@@ -158,10 +162,11 @@ def test_check_mode_plans_the_client_id_without_writing() -> None:
     stub.add_response("get_open_id_connect_provider", {"Url": "x", "ClientIDList": [], "ThumbprintList": []}, {"OpenIDConnectProviderArn": PROVIDER_ARN})
     no_such_entity(stub, "get_role", {"RoleName": "app"})
     spec, _errors = parse_irsa_role_params(params(), REGION)
-    role = IrsaRole(iam, None, ACCOUNT, REGION, check_mode=True)
     with all_responses_used(stub):
-        result, _diff = role.ensure(spec)
-    assert role.changed
+        plan = IrsaRole(iam, None, ACCOUNT, REGION).plan(spec)
+        outcome = execute(plan, check_mode=True)
+    assert outcome.changed
+    result = outcome.result
     assert result["role_arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/app"
     assert result["role_id"] is None
 
@@ -175,12 +180,11 @@ def test_a_write_failing_halfway_reports_changed() -> None:
     stub.add_response("create_role", role_response({}), {"RoleName": "app", "Path": "/", "AssumeRolePolicyDocument": ANY})
     stub.add_client_error("attach_role_policy", service_error_code="LimitExceeded", service_message="too many policies", http_status_code=409)
     spec, _errors = parse_irsa_role_params(params(managed_policy_arns=[POLICY_ARN]), REGION)
-    role = IrsaRole(iam, None, ACCOUNT, REGION)
-    with pytest.raises(IdentityError) as raised:
-        role.ensure(spec)
+    outcome = execute(IrsaRole(iam, None, ACCOUNT, REGION).plan(spec), check_mode=False)
     stub.assert_no_pending_responses()
-    assert raised.value.message == f"failed to attach {POLICY_ARN} to role 'app'"
-    assert role.changed
+    assert outcome.error is not None
+    assert outcome.error.message == f"failed to attach {POLICY_ARN} to role 'app'"
+    assert outcome.changed
 
 
 def test_missing_managed_policy_fails_before_any_write() -> None:
@@ -190,8 +194,6 @@ def test_missing_managed_policy_fails_before_any_write() -> None:
     missing = "arn:aws:iam::123456789012:policy/missing"
     no_such_entity(stub, "get_policy", {"PolicyArn": missing})
     spec, _errors = parse_irsa_role_params(params(managed_policy_arns=[missing]), REGION)
-    role = IrsaRole(iam, None, ACCOUNT, REGION)
     with pytest.raises(IdentityError, match=r"managed_policy_arns: managed policy .*missing does not exist"):
-        role.ensure(spec)
+        IrsaRole(iam, None, ACCOUNT, REGION).plan(spec)
     stub.assert_no_pending_responses()
-    assert not role.changed

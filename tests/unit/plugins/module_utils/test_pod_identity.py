@@ -8,12 +8,14 @@ is checked against the real API model and every canned response has the real sha
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import AccountInfo, IdentityError
-from ansible_collections.eks_gitops.platform.plugins.module_utils.pod_identity import PodIdentityAssociation, parse_pod_identity_params
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import AccountInfo, IdentityError
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.plan import Plan, execute
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.pod_identity import PodIdentityAssociation, parse_pod_identity_params
 from tests.support.stubs import ACCOUNT_ID, REGION, all_responses_used, stubbed_client
 
 CLUSTER = "platform"
@@ -54,15 +56,24 @@ def expect_existing(stub: Any, existing: dict[str, Any] | None) -> None:
         stub.add_response("describe_pod_identity_association", {"association": existing}, {"clusterName": CLUSTER, "associationId": ASSOCIATION_ID})
 
 
-def reconcile(overrides: dict[str, Any], eks_stub_setup: Any, check_mode: bool = False, iam: Any = None, account: Any = None) -> tuple[Any, dict, dict]:
+@dataclass
+class Run:
+    changed: bool
+    warnings: list[str]
+
+
+def reconcile(overrides: dict[str, Any], eks_stub_setup: Any, check_mode: bool = False, iam: Any = None, account: Any = None) -> tuple[Run, dict, dict]:
+    """Plan and execute; return the outcome, the result and the diff sides. The plan says what ``changed`` claims."""
     eks, stub = stubbed_client("eks")
     eks_stub_setup(stub)
     spec, errors = parse_pod_identity_params(params(**overrides))
     assert not errors, errors.summary()
-    backend = PodIdentityAssociation(eks, iam, REGION, check_mode=check_mode, account=account)
     with all_responses_used(stub):
-        result, diff = backend.ensure(spec)
-    return backend, result, diff
+        plan: Plan = PodIdentityAssociation(eks, iam, REGION, check_mode=check_mode, account=account).plan(spec)
+        outcome = execute(plan, check_mode)
+    assert outcome.error is None
+    assert outcome.changed == bool(plan.changes)
+    return Run(outcome.changed, plan.warnings), outcome.result, {"before": plan.before, "after": plan.after}
 
 
 def test_creates_a_missing_association() -> None:
@@ -191,7 +202,7 @@ def test_unknown_cluster_names_cluster_and_region() -> None:
     )
     spec, _errors = parse_pod_identity_params(params(cluster_name="nope"))
     with pytest.raises(IdentityError) as raised:
-        PodIdentityAssociation(eks, None, REGION).ensure(spec)
+        PodIdentityAssociation(eks, None, REGION).plan(spec)
     assert raised.value.message == f"cluster_name: EKS cluster 'nope' was not found in region '{REGION}'"
 
 
@@ -200,7 +211,7 @@ def test_other_errors_say_what_failed() -> None:
     stub.add_client_error("list_pod_identity_associations", service_error_code="AccessDeniedException", service_message="no", http_status_code=403)
     spec, _errors = parse_pod_identity_params(params())
     with pytest.raises(IdentityError) as raised:
-        PodIdentityAssociation(eks, None, REGION).ensure(spec)
+        PodIdentityAssociation(eks, None, REGION).plan(spec)
     assert raised.value.message == f"failed to list the Pod Identity associations of EKS cluster '{CLUSTER}' in region '{REGION}'"
 
 
@@ -209,7 +220,7 @@ def test_an_add_on_owned_association_is_not_changed() -> None:
     expect_existing(stub, association(ownerArn=f"arn:aws:eks:{REGION}:{ACCOUNT_ID}:addon/{CLUSTER}/aws-ebs-csi-driver/x"))
     spec, _errors = parse_pod_identity_params(params(role_arn=OTHER_ROLE))
     with pytest.raises(IdentityError, match=r"is managed by arn:aws:eks:.*addon"):
-        PodIdentityAssociation(eks, None, REGION).ensure(spec)
+        PodIdentityAssociation(eks, None, REGION).plan(spec)
 
 
 def test_role_name_is_resolved_with_get_role() -> None:
@@ -233,7 +244,7 @@ def test_unknown_role_name_fails_and_check_mode_predicts_the_arn() -> None:
     eks, _eks_stub = stubbed_client("eks")
     spec, _errors = parse_pod_identity_params(params(role_arn=None, role_name="shop-orders"))
     with pytest.raises(IdentityError, match="role_name: IAM role 'shop-orders' does not exist"):
-        PodIdentityAssociation(eks, iam, REGION).ensure(spec)
+        PodIdentityAssociation(eks, iam, REGION).plan(spec)
 
     iam_stub.add_client_error("get_role", service_error_code="NoSuchEntity", http_status_code=404)
     backend, result, _diff = reconcile(

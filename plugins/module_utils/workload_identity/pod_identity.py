@@ -3,8 +3,8 @@
 """The ``pod_identity_association`` backend: the EKS Pod Identity link of a service account to a role.
 
 An EKS cluster holds at most one association per namespace and service account, so the
-pair identifies it. :class:`PodIdentityAssociation` finds it with
-``ListPodIdentityAssociations``, then creates, updates (role, tags) or deletes it.
+pair identifies it. :meth:`PodIdentityAssociation.plan` finds it with
+``ListPodIdentityAssociations`` and plans its creation, update (role, tags) or deletion.
 """
 
 from __future__ import annotations
@@ -15,16 +15,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_gitops.platform.plugins.module_utils.aws import error_code
-from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents import role_arn as build_role_arn
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import (
-    AccountInfo,
-    IdentityError,
-    Reconciler,
-    aws_call,
-    aws_get,
-    paginate,
-    string_tags,
-)
 from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import (
     ValidationErrors,
     arn_problem,
@@ -34,6 +24,16 @@ from ansible_collections.eks_gitops.platform.plugins.module_utils.validation imp
     eks_cluster_name_problem,
     iam_role_name_problem,
 )
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import (
+    AccountInfo,
+    IdentityError,
+    call,
+    get,
+    list_all,
+    string_tags,
+)
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.documents import role_arn as build_role_arn
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.plan import Plan
 
 
 @dataclass
@@ -102,38 +102,43 @@ def _diff_side(association: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     return {key: view[key] for key in ("cluster_name", "namespace", "service_account", "role_arn", "tags")}
 
 
-class PodIdentityAssociation(Reconciler):
-    """Reconciles the Pod Identity association of one service account with a :class:`PodIdentitySpec`."""
+class PodIdentityAssociation:
+    """Plans the Pod Identity association of one service account to match a :class:`PodIdentitySpec`.
+
+    ``check_mode`` says whether the plan only reports: then a role given by name that does not exist yet (an earlier
+    task of the same check run would create it) is assumed at the ARN it will have, with a warning."""
 
     def __init__(self, eks: Any, iam: Any, region: Optional[str], check_mode: bool = False, account: Optional[Callable[[], AccountInfo]] = None) -> None:
-        super().__init__(region, check_mode)
         self.eks = eks
         self.iam = iam
+        self.region = region
+        self.check_mode = check_mode
         self.account = account
 
-    def resolve_role_arn(self, spec: PodIdentitySpec) -> str:
+    def resolve_role_arn(self, spec: PodIdentitySpec, plan: Plan) -> str:
         """``role_arn`` as given, or the ARN of ``role_name`` (``iam:GetRole``)."""
         if spec.role_arn:
             return spec.role_arn
         name = spec.role_name or ""
-        response = aws_get(self.iam.get_role, ("NoSuchEntity",), f"read IAM role {name!r}", RoleName=name)
+        response = get(self.iam.get_role, f"read IAM role {name!r}", RoleName=name)
         if response is not None:
             return str(response["Role"]["Arn"])
         if self.check_mode and self.account is not None:
             account = self.account()
-            self.warnings.append(f"IAM role {name!r} does not exist (yet); check mode assumes {build_role_arn(account.partition, account.account_id, name)}")
-            return build_role_arn(account.partition, account.account_id, name)
+            assumed = build_role_arn(account.partition, account.account_id, name)
+            plan.warnings.append(f"IAM role {name!r} does not exist (yet); check mode assumes {assumed}")
+            return assumed
         raise IdentityError(message=f"role_name: IAM role {name!r} does not exist")
 
     def find(self, spec: PodIdentitySpec) -> Optional[Dict[str, Any]]:
         """The association of the spec's service account, described in full, or ``None``."""
         where = f"EKS cluster {spec.cluster_name!r} in region {self.region!r}"
         try:
-            summaries = paginate(
-                self.eks.list_pod_identity_associations,
-                f"list the Pod Identity associations of {where}",
+            summaries = list_all(
+                self.eks,
+                "list_pod_identity_associations",
                 "associations",
-                "nextToken",
+                f"list the Pod Identity associations of {where}",
                 clusterName=spec.cluster_name,
                 namespace=spec.namespace,
                 serviceAccount=spec.service_account,
@@ -144,7 +149,7 @@ class PodIdentityAssociation(Reconciler):
             raise
         for summary in summaries:
             if summary.get("namespace") == spec.namespace and summary.get("serviceAccount") == spec.service_account:
-                response = aws_call(
+                response = call(
                     self.eks.describe_pod_identity_association,
                     f"describe Pod Identity association {summary['associationId']} of {where}",
                     clusterName=spec.cluster_name,
@@ -153,12 +158,17 @@ class PodIdentityAssociation(Reconciler):
                 return dict(response["association"])
         return None
 
-    def _write(self, run: Callable[[], Any]) -> Any:
-        self.changed = True
-        return None if self.check_mode else run()
+    def plan(self, spec: PodIdentitySpec) -> Plan:
+        """Read the association and plan the writes that make it match ``spec``."""
+        plan = Plan(result={})
+        if spec.state == "present":
+            self._plan_present(spec, plan)
+        else:
+            self._plan_absent(spec, plan)
+        return plan
 
-    def present(self, spec: PodIdentitySpec) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        role_arn = self.resolve_role_arn(spec)
+    def _plan_present(self, spec: PodIdentitySpec, plan: Plan) -> None:
+        role_arn = self.resolve_role_arn(spec, plan)
         current = self.find(spec)
         subject = f"{spec.namespace}/{spec.service_account}"
         if current is None:
@@ -177,17 +187,19 @@ class PodIdentityAssociation(Reconciler):
             }
             if spec.tags:
                 kwargs["tags"] = spec.tags
-            created = self._write(lambda: aws_call(self.eks.create_pod_identity_association, f"create the Pod Identity association of {subject}", **kwargs))
-            if created:
-                after = dict(created["association"])
-            return self._result(current, after)
+            created: Dict[str, Any] = {}
+            plan.add(
+                f"create the Pod Identity association of {subject}",
+                lambda: created.update(call(self.eks.create_pod_identity_association, f"create the Pod Identity association of {subject}", **kwargs)),
+            )
+            plan.refresh = lambda result: {"association": association_view(created.get("association") or after)}
+            self._describe(plan, current, after)
+            return
 
         after = dict(current, tags=dict(current.get("tags") or {}))
         association_id = current["associationId"]
-        changes = []
-        if current.get("roleArn") != role_arn:
-            changes.append("role")
-            after["roleArn"] = role_arn
+        role_changes = current.get("roleArn") != role_arn
+        after["roleArn"] = role_arn
         to_set: Dict[str, str] = {}
         to_unset: List[str] = []
         if spec.tags is not None:
@@ -195,43 +207,48 @@ class PodIdentityAssociation(Reconciler):
             for key in to_unset:
                 after["tags"].pop(key, None)
             after["tags"].update(to_set)
-        if (changes or to_set or to_unset) and current.get("ownerArn"):
+        if (role_changes or to_set or to_unset) and current.get("ownerArn"):
             raise IdentityError(message=f"the Pod Identity association of {subject} is managed by {current['ownerArn']}; change it there, not with this module")
-        if changes:
-            self._write(
-                lambda: aws_call(
+        if role_changes:
+            plan.add(
+                f"update the role of the Pod Identity association of {subject}",
+                lambda: call(
                     self.eks.update_pod_identity_association,
                     f"update the role of the Pod Identity association of {subject}",
                     clusterName=spec.cluster_name,
                     associationId=association_id,
                     roleArn=role_arn,
-                )
+                ),
             )
         arn = current.get("associationArn")
         if to_unset:
-            self._write(
-                lambda: aws_call(self.eks.untag_resource, f"untag the Pod Identity association of {subject}", resourceArn=arn, tagKeys=sorted(to_unset))
+            plan.add(
+                f"untag the Pod Identity association of {subject}",
+                lambda: call(self.eks.untag_resource, f"untag the Pod Identity association of {subject}", resourceArn=arn, tagKeys=sorted(to_unset)),
             )
         if to_set:
-            self._write(lambda: aws_call(self.eks.tag_resource, f"tag the Pod Identity association of {subject}", resourceArn=arn, tags=to_set))
-        return self._result(current, after)
+            plan.add(
+                f"tag the Pod Identity association of {subject}",
+                lambda: call(self.eks.tag_resource, f"tag the Pod Identity association of {subject}", resourceArn=arn, tags=to_set),
+            )
+        self._describe(plan, current, after)
 
-    def absent(self, spec: PodIdentitySpec) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    def _plan_absent(self, spec: PodIdentitySpec, plan: Plan) -> None:
         current = self.find(spec)
         if current is not None:
-            self._write(
-                lambda: aws_call(
+            subject = f"{spec.namespace}/{spec.service_account}"
+            plan.add(
+                f"delete the Pod Identity association of {subject}",
+                lambda: call(
                     self.eks.delete_pod_identity_association,
-                    f"delete the Pod Identity association of {spec.namespace}/{spec.service_account}",
+                    f"delete the Pod Identity association of {subject}",
                     clusterName=spec.cluster_name,
                     associationId=current["associationId"],
-                )
+                ),
             )
-        return self._result(current, None)
+        self._describe(plan, current, None)
 
-    def _result(self, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        return {"association": association_view(after)}, {"before": _diff_side(before), "after": _diff_side(after)}
-
-    def ensure(self, spec: PodIdentitySpec) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        """Make the association match ``spec``; return ``(result, diff)``."""
-        return self.present(spec) if spec.state == "present" else self.absent(spec)
+    @staticmethod
+    def _describe(plan: Plan, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> None:
+        plan.result = {"association": association_view(after)}
+        plan.before, plan.after = _diff_side(before), _diff_side(after)

@@ -2,11 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``irsa_role`` backend: an IAM role that Kubernetes service accounts (or GitHub Actions workflows) assume.
 
-:func:`parse_irsa_role_params` checks every input and collects the problems;
-:class:`IrsaRole` reads what IAM (and EKS, for the issuer) holds, plans the writes, and
-carries them out unless in check mode. The plan is a list of operations, so ``changed``
-is exactly "the plan is not empty", and ``diff`` compares the role as read with the role
-as the plan leaves it.
+:func:`parse_irsa_role_params` checks every input and collects the problems; :meth:`IrsaRole.plan` reads what IAM
+(and EKS, for the issuer) holds and returns the :class:`~.plan.Plan` of writes, whose ``diff`` compares the role as
+read with the role as the plan leaves it; :func:`~.plan.execute` carries it out.
 """
 
 from __future__ import annotations
@@ -21,7 +19,26 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     compare_aws_tags,
 )
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents import (
+from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import (
+    ValidationErrors,
+    arn_problem,
+    check_aws_tags,
+    dns1123_label_problem,
+    dns1123_subdomain_problem,
+    eks_cluster_name_problem,
+    iam_path_problem,
+    iam_role_name_problem,
+)
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import (
+    AccountInfo,
+    IdentityError,
+    call,
+    create,
+    get,
+    list_all,
+    string_tags,
+)
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.documents import (
     GITHUB_ACTIONS_ISSUER,
     STS_AUDIENCE,
     GitHubRef,
@@ -46,26 +63,7 @@ from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents 
     service_account_annotations,
     wildcard_problem,
 )
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import (
-    AccountInfo,
-    IdentityError,
-    Reconciler,
-    aws_call,
-    aws_create,
-    aws_get,
-    paginate,
-    string_tags,
-)
-from ansible_collections.eks_gitops.platform.plugins.module_utils.validation import (
-    ValidationErrors,
-    arn_problem,
-    check_aws_tags,
-    dns1123_label_problem,
-    dns1123_subdomain_problem,
-    eks_cluster_name_problem,
-    iam_path_problem,
-    iam_role_name_problem,
-)
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.plan import Plan
 
 TRUST_IRSA = "irsa"
 TRUST_POD_IDENTITY = "pod_identity"
@@ -273,32 +271,25 @@ class RoleState:
         }
 
 
-@dataclass
-class Operation:
-    description: str
-    run: Callable[[], Any]
-
-
 def _dump(document: Dict[str, Any]) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-class IrsaRole(Reconciler):
-    """Reconciles one IAM role (and the OIDC provider its trust needs) with an :class:`IrsaRoleSpec`."""
+class IrsaRole:
+    """Plans one IAM role (and the OIDC provider its trust needs) to match an :class:`IrsaRoleSpec`."""
 
-    def __init__(self, iam: Any, eks: Any, account: AccountInfo, region: Optional[str], check_mode: bool = False) -> None:
-        super().__init__(region, check_mode)
+    def __init__(self, iam: Any, eks: Any, account: AccountInfo, region: Optional[str]) -> None:
         self.iam = iam
         self.eks = eks
         self.account = account
-        self.operations: List[Operation] = []
+        self.region = region
+        self.steps = Plan(result={})  # the plan being built
 
     # --- reading --------------------------------------------------------------------------
     def cluster_issuer(self, cluster_name: str) -> str:
         """The OIDC issuer URL of an EKS cluster (``eks:DescribeCluster``)."""
-        response = aws_get(
+        response = get(
             self.eks.describe_cluster,
-            ("ResourceNotFoundException",),
             f"describe EKS cluster {cluster_name!r} in region {self.region!r}",
             name=cluster_name,
         )
@@ -311,21 +302,21 @@ class IrsaRole(Reconciler):
 
     def read_provider(self, arn: str) -> Optional[List[str]]:
         """The client ids of the OIDC provider ``arn``, or ``None`` when it does not exist."""
-        response = aws_get(self.iam.get_open_id_connect_provider, ("NoSuchEntity",), f"read OIDC provider {arn}", OpenIDConnectProviderArn=arn)
+        response = get(self.iam.get_open_id_connect_provider, f"read OIDC provider {arn}", OpenIDConnectProviderArn=arn)
         return None if response is None else list(response.get("ClientIDList") or [])
 
     def read_role(self, name: str) -> Optional[RoleState]:
-        response = aws_get(self.iam.get_role, ("NoSuchEntity",), f"read IAM role {name!r}", RoleName=name)
+        response = get(self.iam.get_role, f"read IAM role {name!r}", RoleName=name)
         if response is None:
             return None
         role = response["Role"]
-        attached = paginate(self.iam.list_attached_role_policies, f"list the managed policies of role {name!r}", "AttachedPolicies", "Marker", RoleName=name)
-        names = paginate(self.iam.list_role_policies, f"list the inline policies of role {name!r}", "PolicyNames", "Marker", RoleName=name)
+        attached = list_all(self.iam, "list_attached_role_policies", "AttachedPolicies", f"list the managed policies of role {name!r}", RoleName=name)
+        names = list_all(self.iam, "list_role_policies", "PolicyNames", f"list the inline policies of role {name!r}", RoleName=name)
         inline = {}
         for policy_name in names:
-            document = aws_call(self.iam.get_role_policy, f"read inline policy {policy_name!r} of role {name!r}", RoleName=name, PolicyName=policy_name)
+            document = call(self.iam.get_role_policy, f"read inline policy {policy_name!r} of role {name!r}", RoleName=name, PolicyName=policy_name)
             inline[policy_name] = document.get("PolicyDocument") or {}
-        tags = paginate(self.iam.list_role_tags, f"list the tags of role {name!r}", "Tags", "Marker", RoleName=name)
+        tags = list_all(self.iam, "list_role_tags", "Tags", f"list the tags of role {name!r}", RoleName=name)
         return RoleState(
             arn=role["Arn"],
             role_id=role.get("RoleId"),
@@ -340,12 +331,12 @@ class IrsaRole(Reconciler):
         )
 
     def _require_policy(self, field_name: str, arn: str) -> None:
-        if aws_get(self.iam.get_policy, ("NoSuchEntity",), f"read managed policy {arn}", PolicyArn=arn) is None:
+        if get(self.iam.get_policy, f"read managed policy {arn}", PolicyArn=arn) is None:
             raise IdentityError(message=f"{field_name}: managed policy {arn} does not exist")
 
     # --- planning -------------------------------------------------------------------------
     def _plan(self, description: str, run: Callable[[], Any]) -> None:
-        self.operations.append(Operation(description, run))
+        self.steps.add(description, run)
 
     def desired_inline(self, spec: IrsaRoleSpec) -> Optional[Dict[str, Dict[str, Any]]]:
         """The inline policies the role must have, or ``None`` when the input leaves them alone."""
@@ -369,7 +360,7 @@ class IrsaRole(Reconciler):
                 )
             self._plan(
                 f"create OIDC provider {provider_arn}",
-                lambda: aws_create(
+                lambda: create(
                     self.iam.create_open_id_connect_provider,
                     f"create OIDC provider for {issuer}",
                     lambda: self._adopt_provider(provider_arn),
@@ -381,7 +372,7 @@ class IrsaRole(Reconciler):
         elif STS_AUDIENCE not in client_ids and spec.create_oidc_provider:
             self._plan(
                 f"add client id {STS_AUDIENCE} to OIDC provider {provider_arn}",
-                lambda: aws_call(
+                lambda: call(
                     self.iam.add_client_id_to_open_id_connect_provider,
                     f"add client id {STS_AUDIENCE} to OIDC provider {provider_arn}",
                     OpenIDConnectProviderArn=provider_arn,
@@ -405,7 +396,7 @@ class IrsaRole(Reconciler):
             kwargs["Tags"] = ansible_dict_to_boto3_tag_list(spec.tags)
         self._plan(
             f"create role {name}",
-            lambda: aws_create(self.iam.create_role, f"create IAM role {name!r}", lambda: self._adopt_role(spec, trust), **kwargs),
+            lambda: create(self.iam.create_role, f"create IAM role {name!r}", lambda: self._adopt_role(spec, trust), **kwargs),
         )
         return RoleState(
             arn=role_arn(self.account.partition, self.account.account_id, name, spec.path),
@@ -425,7 +416,7 @@ class IrsaRole(Reconciler):
         """Make the existing provider trust the STS audience, as a created one would."""
         client_ids = self.read_provider(provider_arn)
         if client_ids is not None and STS_AUDIENCE not in client_ids:
-            aws_call(
+            call(
                 self.iam.add_client_id_to_open_id_connect_provider,
                 f"add client id {STS_AUDIENCE} to OIDC provider {provider_arn}",
                 OpenIDConnectProviderArn=provider_arn,
@@ -438,14 +429,14 @@ class IrsaRole(Reconciler):
         current = self.read_role(spec.role_name)
         if current is None:
             raise IdentityError(message=f"IAM says role {spec.role_name!r} exists, but it cannot be read back")
-        planned, self.operations = self.operations, []
+        planned, self.steps = self.steps, Plan(result={})
         try:
             self._plan_role_update(spec, current, trust)
-            adoption = self.operations
+            adoption = self.steps.steps
         finally:
-            self.operations = planned
-        for operation in adoption:
-            operation.run()
+            self.steps = planned
+        for step in adoption:
+            step.run()
 
     def _plan_role_update(self, spec: IrsaRoleSpec, current: RoleState, trust: Dict[str, Any]) -> RoleState:
         name = spec.role_name
@@ -458,7 +449,7 @@ class IrsaRole(Reconciler):
             after.trust_policy = trust
             self._plan(
                 "update the trust policy",
-                lambda: aws_call(self.iam.update_assume_role_policy, f"update the trust policy of role {name!r}", RoleName=name, PolicyDocument=_dump(trust)),
+                lambda: call(self.iam.update_assume_role_policy, f"update the trust policy of role {name!r}", RoleName=name, PolicyDocument=_dump(trust)),
             )
         update: Dict[str, Any] = {}
         if spec.description is not None and spec.description != current.description:
@@ -466,7 +457,7 @@ class IrsaRole(Reconciler):
         if spec.max_session_duration is not None and spec.max_session_duration != current.max_session_duration:
             update["MaxSessionDuration"] = after.max_session_duration = spec.max_session_duration
         if update:
-            self._plan("update description / session duration", lambda: aws_call(self.iam.update_role, f"update IAM role {name!r}", RoleName=name, **update))
+            self._plan("update description / session duration", lambda: call(self.iam.update_role, f"update IAM role {name!r}", RoleName=name, **update))
         boundary = spec.permissions_boundary
         if boundary is not None and (boundary or None) != current.permissions_boundary:
             after.permissions_boundary = boundary or None
@@ -474,22 +465,22 @@ class IrsaRole(Reconciler):
                 self._require_policy("permissions_boundary", boundary)
                 self._plan(
                     "set the permissions boundary",
-                    lambda: aws_call(
+                    lambda: call(
                         self.iam.put_role_permissions_boundary, f"set the permissions boundary of role {name!r}", RoleName=name, PermissionsBoundary=boundary
                     ),
                 )
             else:
                 self._plan(
                     "remove the permissions boundary",
-                    lambda: aws_call(self.iam.delete_role_permissions_boundary, f"remove the permissions boundary of role {name!r}", RoleName=name),
+                    lambda: call(self.iam.delete_role_permissions_boundary, f"remove the permissions boundary of role {name!r}", RoleName=name),
                 )
         if spec.tags is not None:
             to_set, to_unset = compare_aws_tags(current.tags, spec.tags, purge_tags=spec.purge_tags)
             if to_unset:
-                self._plan("remove tags", lambda: aws_call(self.iam.untag_role, f"remove tags from role {name!r}", RoleName=name, TagKeys=sorted(to_unset)))
+                self._plan("remove tags", lambda: call(self.iam.untag_role, f"remove tags from role {name!r}", RoleName=name, TagKeys=sorted(to_unset)))
             if to_set:
                 tag_list = ansible_dict_to_boto3_tag_list(to_set)
-                self._plan("set tags", lambda: aws_call(self.iam.tag_role, f"tag role {name!r}", RoleName=name, Tags=tag_list))
+                self._plan("set tags", lambda: call(self.iam.tag_role, f"tag role {name!r}", RoleName=name, Tags=tag_list))
             after.tags = {k: v for k, v in current.tags.items() if k not in to_unset}
             after.tags.update(to_set)
         return after
@@ -503,7 +494,7 @@ class IrsaRole(Reconciler):
                     self._require_policy("managed_policy_arns", arn)
                     self._plan(
                         f"attach {arn}",
-                        lambda arn=arn: aws_call(self.iam.attach_role_policy, f"attach {arn} to role {name!r}", RoleName=name, PolicyArn=arn),
+                        lambda arn=arn: call(self.iam.attach_role_policy, f"attach {arn} to role {name!r}", RoleName=name, PolicyArn=arn),
                     )
                     after.managed_policy_arns.append(arn)
             if spec.purge_policies:
@@ -511,7 +502,7 @@ class IrsaRole(Reconciler):
                     if arn not in spec.managed_policy_arns:
                         self._plan(
                             f"detach {arn}",
-                            lambda arn=arn: aws_call(self.iam.detach_role_policy, f"detach {arn} from role {name!r}", RoleName=name, PolicyArn=arn),
+                            lambda arn=arn: call(self.iam.detach_role_policy, f"detach {arn} from role {name!r}", RoleName=name, PolicyArn=arn),
                         )
                         after.managed_policy_arns.remove(arn)
         if desired_inline is None:
@@ -521,7 +512,7 @@ class IrsaRole(Reconciler):
             if documents_differ(current_inline.get(policy_name), document):
                 self._plan(
                     f"put inline policy {policy_name}",
-                    lambda policy_name=policy_name, document=document: aws_call(
+                    lambda policy_name=policy_name, document=document: call(
                         self.iam.put_role_policy,
                         f"put inline policy {policy_name!r} on role {name!r}",
                         RoleName=name,
@@ -539,25 +530,24 @@ class IrsaRole(Reconciler):
     def _plan_delete_inline(self, role_name: str, policy_name: str) -> None:
         self._plan(
             f"delete inline policy {policy_name}",
-            lambda: aws_call(
+            lambda: call(
                 self.iam.delete_role_policy, f"delete inline policy {policy_name!r} of role {role_name!r}", RoleName=role_name, PolicyName=policy_name
             ),
         )
 
-    # --- carrying out ---------------------------------------------------------------------
-    def _apply(self) -> None:
-        if self.check_mode:
-            self.changed = bool(self.operations)
-            return
-        for operation in self.operations:
-            operation.run()
-            self.changed = True
+    # --- the plan -------------------------------------------------------------------------
+    def plan(self, spec: IrsaRoleSpec) -> Plan:
+        """Read what IAM holds and plan the writes that make it match ``spec``."""
+        self.steps = Plan(result={})
+        if spec.state == "present":
+            self._plan_present(spec)
+        else:
+            self._plan_absent(spec)
+        return self.steps
 
-    def present(self, spec: IrsaRoleSpec) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        """Make the role match ``spec``; return ``(result, diff)``."""
+    def _plan_present(self, spec: IrsaRoleSpec) -> None:
         provider_arn = None
-        diff_before: Dict[str, Any] = {}
-        diff_after: Dict[str, Any] = {}
+        plan = self.steps
         if spec.trust in TRUSTS_WITH_PROVIDER:
             if spec.trust == TRUST_GITHUB_ACTIONS:
                 issuer = normalize_issuer_url(spec.oidc_issuer_url or GITHUB_ACTIONS_ISSUER)
@@ -566,8 +556,8 @@ class IrsaRole(Reconciler):
             provider_arn = oidc_provider_arn(self.account.partition, self.account.account_id, issuer)
             provider = self._plan_provider(spec, provider_arn, issuer)
             if provider["before"] is not None:
-                diff_before["oidc_provider"] = provider["before"]
-            diff_after["oidc_provider"] = provider["after"]
+                plan.before["oidc_provider"] = provider["before"]
+            plan.after["oidc_provider"] = provider["after"]
             if spec.trust == TRUST_GITHUB_ACTIONS:
                 trust = github_actions_trust_policy(provider_arn, issuer, spec.github_refs)
             else:
@@ -578,11 +568,10 @@ class IrsaRole(Reconciler):
         current = self.read_role(spec.role_name)
         after = self._plan_create(spec, trust) if current is None else self._plan_role_update(spec, current, trust)
         self._plan_policies(spec, after, desired_inline)
-        self._apply()
         if current is not None:
-            diff_before["role"] = current.view()
-        diff_after["role"] = after.view()
-        result = {
+            plan.before["role"] = current.view()
+        plan.after["role"] = after.view()
+        plan.result = {
             "role_name": spec.role_name,
             "role_arn": after.arn,
             "role_id": after.role_id,
@@ -590,13 +579,15 @@ class IrsaRole(Reconciler):
             "service_account_annotations": service_account_annotations(after.arn) if spec.trust == TRUST_IRSA else {},
             "role": after.view(),
         }
-        if current is None and not self.check_mode:
-            created = aws_get(self.iam.get_role, ("NoSuchEntity",), f"read IAM role {spec.role_name!r}", RoleName=spec.role_name)
-            if created is not None:
-                result["role_id"] = created["Role"].get("RoleId")
-        return result, {"before": diff_before, "after": diff_after}
+        if current is None:
+            plan.refresh = lambda result: self._with_role_id(result, spec.role_name)
 
-    def absent(self, spec: IrsaRoleSpec) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    def _with_role_id(self, result: Dict[str, Any], name: str) -> Dict[str, Any]:
+        """The result of a created role with the id IAM gave it."""
+        created = get(self.iam.get_role, f"read IAM role {name!r}", RoleName=name)
+        return dict(result, role_id=created["Role"].get("RoleId")) if created is not None else result
+
+    def _plan_absent(self, spec: IrsaRoleSpec) -> None:
         """Delete the role: detach managed policies, delete inline ones, then the role. OIDC providers stay."""
         name = spec.role_name
         current = self.read_role(name)
@@ -604,14 +595,10 @@ class IrsaRole(Reconciler):
             for arn in current.managed_policy_arns:
                 self._plan(
                     f"detach {arn}",
-                    lambda arn=arn: aws_call(self.iam.detach_role_policy, f"detach {arn} from role {name!r}", RoleName=name, PolicyArn=arn),
+                    lambda arn=arn: call(self.iam.detach_role_policy, f"detach {arn} from role {name!r}", RoleName=name, PolicyArn=arn),
                 )
             for policy_name in current.inline_policies:
                 self._plan_delete_inline(name, policy_name)
-            self._plan(f"delete role {name}", lambda: aws_call(self.iam.delete_role, f"delete IAM role {name!r}", RoleName=name))
-        self._apply()
-        result = {"role_name": name, "role_arn": None, "role_id": None, "oidc_provider_arn": None, "service_account_annotations": {}, "role": None}
-        return result, {"before": {"role": current.view()} if current else {}, "after": {}}
-
-    def ensure(self, spec: IrsaRoleSpec) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        return self.present(spec) if spec.state == "present" else self.absent(spec)
+            self._plan(f"delete role {name}", lambda: call(self.iam.delete_role, f"delete IAM role {name!r}", RoleName=name))
+            self.steps.before = {"role": current.view()}
+        self.steps.result = {"role_name": name, "role_arn": None, "role_id": None, "oidc_provider_arn": None, "service_account_annotations": {}, "role": None}

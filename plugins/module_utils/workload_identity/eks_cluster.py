@@ -13,8 +13,8 @@ from typing import Any, Dict, Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 
-from ansible_collections.eks_gitops.platform.plugins.module_utils.iam_documents import STS_AUDIENCE, normalize_issuer_url, oidc_provider_arn
-from ansible_collections.eks_gitops.platform.plugins.module_utils.identity import IdentityError, aws_get
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.aws import IdentityError, get
+from ansible_collections.eks_gitops.platform.plugins.module_utils.workload_identity.documents import STS_AUDIENCE, normalize_issuer_url, oidc_provider_arn
 
 
 def _missing(name: str) -> Dict[str, Any]:
@@ -36,7 +36,7 @@ def _missing(name: str) -> Dict[str, Any]:
 
 def cluster_facts(eks: Any, iam: Optional[Any], name: str, region: Optional[str]) -> Dict[str, Any]:
     """The cluster ``name`` as the platform sees it; ``exists`` is false when EKS does not know it."""
-    response = aws_get(eks.describe_cluster, ("ResourceNotFoundException",), f"describe EKS cluster {name!r} in region {region!r}", name=name)
+    response = get(eks.describe_cluster, f"describe EKS cluster {name!r} in region {region!r}", name=name)
     if response is None:
         return _missing(name)
     cluster = response.get("cluster") or {}
@@ -61,7 +61,7 @@ def cluster_facts(eks: Any, iam: Optional[Any], name: str, region: Optional[str]
     provider = oidc_provider_arn(str(details.get("partition") or "aws"), str(details["account_id"]), facts["oidc_issuer_url"])
     facts["oidc_provider_arn"] = provider
     if iam is not None:
-        found = aws_get(iam.get_open_id_connect_provider, ("NoSuchEntity",), f"read OIDC provider {provider}", OpenIDConnectProviderArn=provider)
+        found = get(iam.get_open_id_connect_provider, f"read OIDC provider {provider}", OpenIDConnectProviderArn=provider)
         facts["oidc_provider_exists"] = found is not None
         facts["oidc_provider_client_ids"] = sorted((found or {}).get("ClientIDList") or [])
     return facts
