@@ -71,7 +71,7 @@ constraints: ## Re-resolve requirements-dev.txt and re-pin constraints.txt
 # --- The test ladder -----------------------------------------------------------
 .PHONY: test
 test: venv ## Run everything CI runs (lint, sanity, unit, integration, molecule), stopping at the first failure; prints the time per target
-	$(BIN)/python scripts/timed_targets.py lint sanity unit integration molecule
+	$(BIN)/python scripts/timed_targets.py lint sanity unit cluster-binaries judges integration+molecule
 
 .PHONY: lint
 lint: venv ## ansible-lint (production), yamllint, ruff, playbook syntax
