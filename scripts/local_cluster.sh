@@ -302,8 +302,8 @@ finish_up() {
   if ((have < NODES)); then
     kwokctl scale node --name "$CLUSTER_NAME" --replicas "$NODES" >&2
   fi
-  wait_for 60 "$NODES Ready nodes" enough_nodes
-  wait_for 60 "the default ServiceAccount" default_sa
+  wait_for 180 "$NODES Ready nodes" enough_nodes
+  wait_for 180 "the default ServiceAccount" default_sa
   print_env
 }
 

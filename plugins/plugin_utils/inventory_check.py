@@ -313,8 +313,12 @@ FORMATS: Dict[str, Callable[[Any], Optional[str]]] = {
     "semver": semver_problem,
     # Whole-variable formats, checked by the functions below (they need more than one value).
     "secrets": lambda value: None,
+    "spokes": lambda value: None,
     "workloads": lambda value: None,
 }
+
+# The add-ons a spoke may get (the argocd role's argocd_spoke_addons).
+SPOKE_ADDONS = ("secrets_store_csi", "traefik", "linkerd", "reloader")
 
 
 # --- the spec ------------------------------------------------------------------------------------------------
@@ -473,6 +477,47 @@ def _formats(values: Mapping[str, Any], spec: Spec) -> List[Problem]:
         problems.extend(_workload_problems(values["platform_workloads"], _file(spec, "platform_workloads")))
     if "platform_secrets" in values:
         problems.extend(_secret_problems(values, _file(spec, "platform_secrets")))
+    if "platform_spokes" in values:
+        problems.extend(_spoke_problems(values, _file(spec, "platform_spokes")))
+    return problems
+
+
+def _spoke_problems(values: Mapping[str, Any], file: str) -> List[Problem]:
+    """Each spoke once, never the hub itself, with facts and add-ons the platform knows."""
+    problems: List[Problem] = []
+    hub = values.get("platform_cluster_name")
+    seen: Dict[str, int] = {}
+    checks = {
+        "aws_account_id": aws_account_id_problem,
+        "aws_region": aws_region_problem,
+        "eks_cluster_name": validation.eks_cluster_name_problem,
+        "kubeconfig": absolute_path_problem,
+    }
+    for index, spoke in enumerate(values.get("platform_spokes") or []):
+        if not isinstance(spoke, Mapping):
+            continue  # the argument spec reports it
+        where = f"platform_spokes[{index}]"
+        name = spoke.get("name")
+        problem = validation.dns1123_label_problem(name)
+        if problem:
+            problems.append(Problem(f"{where}.name", problem, file))
+        elif name in seen:
+            problems.append(Problem(f"{where}.name", f"{name!r} is listed twice (first as [{seen[name]}]): cluster names must be unique", file))
+        elif hub and hub in (name, spoke.get("eks_cluster_name")):
+            problems.append(Problem(f"{where}.name", f"{name!r} is this inventory's own cluster (platform_cluster_name), the hub: not a spoke of itself", file))
+        else:
+            seen[name] = index
+        for key, check_one in checks.items():
+            if spoke.get(key) not in (None, ""):
+                problems.extend(Problem(f"{where}.{key}", message, file) for message in _format_messages(check_one, spoke[key]))
+        environment = spoke.get("environment")
+        if environment and environment not in (values.get("platform_gitops_environments") or []):
+            problems.append(
+                Problem(f"{where}.environment", f"{environment!r} is not in platform_gitops_environments (the environments the repository has)", file)
+            )
+        for position, addon in enumerate(spoke.get("addons") or []):
+            if addon not in SPOKE_ADDONS:
+                problems.append(Problem(f"{where}.addons[{position}]", f"{addon!r} is not an add-on the platform has ({', '.join(SPOKE_ADDONS)})", file))
     return problems
 
 

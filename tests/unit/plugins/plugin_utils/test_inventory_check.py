@@ -181,3 +181,40 @@ def test_every_role_default_passes_its_format() -> None:
         defaults = yaml.safe_load((REPO_ROOT / "roles" / role / "defaults" / "main.yml").read_text(encoding="utf-8")) or {}
         plain = {name: value for name, value in defaults.items() if "{{" not in str(value) and value != "" and name in SPEC.role_options}
         assert [str(p) for p in ic.check({**GOOD, **plain}, SPEC)] == [], role
+
+
+SPOKE = {"name": "spoke-a", "kubeconfig": "/srv/kube/spoke-a.yaml", "environment": "dev", "aws_account_id": "123456789012", "aws_region": "eu-west-1"}
+
+
+def test_spokes() -> None:
+    assert problems(platform_spokes=[SPOKE, {**SPOKE, "name": "spoke-b", "addons": ["reloader"]}]) == []
+    found = problems(
+        platform_spokes=[
+            SPOKE,
+            {**SPOKE, "kubeconfig": "relative.yaml", "aws_account_id": "12", "addons": ["istio"], "environment": "qa"},
+            {"name": "eks-gitops-production", "kubeconfig": "/k"},
+            {"name": "spoke-c", "eks_cluster_name": "eks-gitops-production", "server": "https://x", "config": {}},
+            {"name": "Spoke_D", "kubeconfig": "/k"},
+        ]
+    )
+    text = "\n".join(found)
+    for expected in (
+        "platform_spokes[1].name (cluster.yml): 'spoke-a' is listed twice (first as [0]): cluster names must be unique",
+        "platform_spokes[1].kubeconfig (cluster.yml):",
+        "platform_spokes[1].aws_account_id (cluster.yml):",
+        "platform_spokes[1].addons[0] (cluster.yml): 'istio' is not an add-on the platform has",
+        "platform_spokes[1].environment (cluster.yml): 'qa' is not in platform_gitops_environments",
+        "platform_spokes[2].name (cluster.yml): 'eks-gitops-production' is this inventory's own cluster",
+        "platform_spokes[3].name (cluster.yml): 'spoke-c' is this inventory's own cluster",
+        "platform_spokes[4].name (cluster.yml):",
+    ):
+        assert expected in text, (expected, text)
+    # The argument spec of the argocd role's argocd_spokes: a way to reach each spoke, one only.
+    text = "\n".join(problems(platform_spokes=[{"name": "spoke-e"}, {"name": "spoke-f", "kubeconfig": "/k", "server": "https://x", "config": {}}]))
+    assert "one of the following is required: kubeconfig, server" in text
+    assert "parameters are mutually exclusive: kubeconfig|server" in text
+
+
+def test_the_spoke_addons_are_the_argocd_roles() -> None:
+    defaults = yaml.safe_load((REPO_ROOT / "roles" / "argocd" / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    assert tuple(defaults["argocd_spoke_addons"]) == ic.SPOKE_ADDONS
