@@ -213,6 +213,10 @@ class AccessEntry:
     def _where(self, spec: AccessEntrySpec) -> str:
         return f"EKS cluster {spec.cluster_name!r} in region {self.region!r}"
 
+    def _entry_call(self, spec: AccessEntrySpec, method: Any, action: str, **kwargs: Any) -> Dict[str, Any]:
+        """A call about the spec's entry: the cluster and the principal are its key, named in the failure."""
+        return call(method, f"{action} on {self._where(spec)}", clusterName=spec.cluster_name, principalArn=spec.principal_arn, **kwargs)
+
     def read_cluster(self, spec: AccessEntrySpec) -> Dict[str, Any]:
         response = get(self.eks.describe_cluster, f"describe {self._where(spec)}", name=spec.cluster_name)
         if response is None:
@@ -272,12 +276,7 @@ class AccessEntry:
             if current is not None:
                 plan.add(
                     f"delete the access entry of {spec.principal_arn}",
-                    lambda: call(
-                        self.eks.delete_access_entry,
-                        f"delete the access entry of {spec.principal_arn} on {self._where(spec)}",
-                        clusterName=spec.cluster_name,
-                        principalArn=spec.principal_arn,
-                    ),
+                    lambda: self._entry_call(spec, self.eks.delete_access_entry, f"delete the access entry of {spec.principal_arn}"),
                 )
             self._describe(plan, spec, current, None)
             return plan
@@ -348,13 +347,7 @@ class AccessEntry:
         if update:
             plan.add(
                 f"update the {' and '.join(sorted(update))} of the access entry of {spec.principal_arn}",
-                lambda: call(
-                    self.eks.update_access_entry,
-                    f"update the access entry of {spec.principal_arn} on {self._where(spec)}",
-                    clusterName=spec.cluster_name,
-                    principalArn=spec.principal_arn,
-                    **update,
-                ),
+                lambda: self._entry_call(spec, self.eks.update_access_entry, f"update the access entry of {spec.principal_arn}", **update),
             )
         if spec.tags is not None:
             to_set, to_unset = compare_aws_tags(current.tags, spec.tags, purge_tags=spec.purge_tags)
@@ -380,11 +373,10 @@ class AccessEntry:
             scope = "the cluster" if policy.scope == SCOPE_CLUSTER else "namespaces " + ", ".join(policy.namespaces)
             plan.add(
                 f"associate {policy.policy_arn} on {scope}",
-                lambda policy=policy: call(
+                lambda policy=policy: self._entry_call(
+                    spec,
                     self.eks.associate_access_policy,
-                    f"associate {policy.policy_arn} with {spec.principal_arn} on {self._where(spec)}",
-                    clusterName=spec.cluster_name,
-                    principalArn=spec.principal_arn,
+                    f"associate {policy.policy_arn} with {spec.principal_arn}",
                     policyArn=policy.policy_arn,
                     accessScope=policy.request(),
                 ),
@@ -396,13 +388,7 @@ class AccessEntry:
         for arn in sorted(set(existing) - desired):
             plan.add(
                 f"disassociate {arn}",
-                lambda arn=arn: call(
-                    self.eks.disassociate_access_policy,
-                    f"disassociate {arn} from {spec.principal_arn} on {self._where(spec)}",
-                    clusterName=spec.cluster_name,
-                    principalArn=spec.principal_arn,
-                    policyArn=arn,
-                ),
+                lambda arn=arn: self._entry_call(spec, self.eks.disassociate_access_policy, f"disassociate {arn} from {spec.principal_arn}", policyArn=arn),
             )
             del after.policies[arn]
 
