@@ -507,6 +507,9 @@ def _spoke_problems(values: Mapping[str, Any], file: str) -> List[Problem]:
             problems.append(Problem(f"{where}.name", f"{name!r} is this inventory's own cluster (platform_cluster_name), the hub: not a spoke of itself", file))
         else:
             seen[name] = index
+        for key in ("kubeconfig", "server"):
+            if key in spoke and not spoke[key]:
+                problems.append(Problem(f"{where}.{key}", "is empty: give the spoke's kubeconfig, or its server and config", file))
         for key, check_one in checks.items():
             if spoke.get(key) not in (None, ""):
                 problems.extend(Problem(f"{where}.{key}", message, file) for message in _format_messages(check_one, spoke[key]))

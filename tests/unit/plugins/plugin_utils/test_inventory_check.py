@@ -195,6 +195,7 @@ def test_spokes() -> None:
             {"name": "eks-gitops-production", "kubeconfig": "/k"},
             {"name": "spoke-c", "eks_cluster_name": "eks-gitops-production", "server": "https://x", "config": {}},
             {"name": "Spoke_D", "kubeconfig": "/k"},
+            {"name": "spoke-e", "kubeconfig": ""},
         ]
     )
     text = "\n".join(found)
@@ -207,6 +208,7 @@ def test_spokes() -> None:
         "platform_spokes[2].name (cluster.yml): 'eks-gitops-production' is this inventory's own cluster",
         "platform_spokes[3].name (cluster.yml): 'spoke-c' is this inventory's own cluster",
         "platform_spokes[4].name (cluster.yml):",
+        "platform_spokes[5].kubeconfig (cluster.yml): is empty: give the spoke's kubeconfig, or its server and config",
     ):
         assert expected in text, (expected, text)
     # The argument spec of the argocd role's argocd_spokes: a way to reach each spoke, one only.
